@@ -1,0 +1,1 @@
+//! The actor design (work in progress).

@@ -1,0 +1,1 @@
+//! The atomic design (work in progress).

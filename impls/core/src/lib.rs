@@ -1,0 +1,37 @@
+//! procman-core: the contract that the three process-manager designs (mutex, actor, atomic)
+//! implement, and everything they share.
+//!
+//! - [`ProcessSpec`], [`ProcessId`], the status machine ([`Status`], table in [`status`]),
+//!   [`ProcessSnapshot`] with [`ProcessSnapshot::check_invariants`];
+//! - the [`ProcessManager`] trait and [`ProcessError`];
+//! - [`LogRing`], the bounded per-run log;
+//! - [`Launcher`]: [`SimLauncher`] (scripted, in memory) and the OS launcher;
+//! - [`sync`], the facade through which the designs get every primitive, so that loom and
+//!   shuttle can check the shipped code.
+
+pub mod error;
+pub mod id;
+pub mod launcher;
+pub mod logring;
+pub mod manager;
+pub mod signal;
+pub mod snapshot;
+pub mod spec;
+pub mod status;
+pub mod supervise;
+pub mod sync;
+
+pub use error::{ProcessError, Result};
+pub use id::{ProcessId, Target};
+pub use launcher::{Child, ChildEvents, LaunchError, Launcher, SimLauncher, SimScript};
+pub use logring::{
+    LogChunk, LogLine, LogMatch, LogMatcher, LogQuery, LogRing, LogRingConfig, OutputLine, Stream,
+};
+pub use manager::{
+    IfRunning, ManagerConfig, ManagerStats, ProcessManager, ShutdownOutcome, ShutdownReport,
+    StopOptions,
+};
+pub use signal::Signal;
+pub use snapshot::{ExitInfo, InvariantViolation, LogCounters, ProcessSnapshot};
+pub use spec::{Command, EnvSpec, ProcessSpec, RestartMode, RestartPolicy};
+pub use status::{InvalidTransition, Status, StatusKind};

@@ -1,0 +1,1 @@
+//! The mutex design (work in progress).
