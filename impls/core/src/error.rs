@@ -72,7 +72,9 @@ pub enum ProcessError {
     #[error("the process manager is shutting down and accepts no new work; start a new manager")]
     ShuttingDown,
     /// The manager's process limit is reached.
-    #[error("cannot start {name:?}: the manager already holds its limit of {limit} processes; stop or remove some first")]
+    #[error(
+        "cannot start {name:?}: the manager already holds its limit of {limit} processes; stop or remove some first"
+    )]
     LimitReached {
         /// The name that was refused.
         name: String,

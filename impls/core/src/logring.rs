@@ -205,9 +205,7 @@ impl LogRing {
         let missed = first.saturating_sub(cursor);
         let skip = (start - first) as usize;
         let lines: Vec<LogLine> = self.lines.iter().skip(skip).take(limit).cloned().collect();
-        let next_cursor = lines
-            .last()
-            .map_or(start.min(self.next_seq), |l| l.seq + 1);
+        let next_cursor = lines.last().map_or(start.min(self.next_seq), |l| l.seq + 1);
         LogChunk {
             lines,
             next_cursor,
@@ -217,7 +215,10 @@ impl LogRing {
 
     /// The last `limit` lines held.
     pub fn last(&self, limit: usize) -> LogChunk {
-        let cursor = self.next_seq.saturating_sub(limit as u64).max(self.first_seq());
+        let cursor = self
+            .next_seq
+            .saturating_sub(limit as u64)
+            .max(self.first_seq());
         self.tail(cursor, limit)
     }
 

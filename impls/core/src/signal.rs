@@ -37,7 +37,10 @@ impl Signal {
 
     /// The conventional name without the `SIG` prefix, if it is one we know.
     pub fn name(self) -> Option<&'static str> {
-        Self::NAMES.iter().find(|(_, s)| *s == self).map(|(n, _)| *n)
+        Self::NAMES
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
     }
 }
 
@@ -58,7 +61,9 @@ impl fmt::Display for Signal {
 
 /// The error for a signal name we do not recognise.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown signal {0:?}; use one of TERM, INT, HUP, QUIT, KILL, USR1, USR2 (with or without SIG) or a number")]
+#[error(
+    "unknown signal {0:?}; use one of TERM, INT, HUP, QUIT, KILL, USR1, USR2 (with or without SIG) or a number"
+)]
 pub struct UnknownSignal(pub String);
 
 impl FromStr for Signal {

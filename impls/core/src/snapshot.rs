@@ -166,9 +166,13 @@ impl ProcessSnapshot {
                 match (&self.status, self.exit) {
                     (_, None) => return fail("a terminal run has no exit info"),
                     (Status::Exited(code), Some(ExitInfo::Code(c))) if *code == c => {}
-                    (Status::Exited(_), _) => return fail("exited status disagrees with exit info"),
+                    (Status::Exited(_), _) => {
+                        return fail("exited status disagrees with exit info");
+                    }
                     (Status::Killed(sig), Some(ExitInfo::Signal(s))) if *sig == s => {}
-                    (Status::Killed(_), _) => return fail("killed status disagrees with exit info"),
+                    (Status::Killed(_), _) => {
+                        return fail("killed status disagrees with exit info");
+                    }
                     _ => {}
                 }
             }

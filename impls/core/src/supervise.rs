@@ -149,7 +149,9 @@ pub fn run_stop_sequence(
                     return StopEscalation::Graceful;
                 }
             }
-            Err(e) => tracing::warn!(pid = child.pid(), %signal, error = %e, "stop signal failed; escalating to SIGKILL"),
+            Err(e) => {
+                tracing::warn!(pid = child.pid(), %signal, error = %e, "stop signal failed; escalating to SIGKILL")
+            }
         }
     }
     if let Err(e) = child.signal(Signal::KILL) {

@@ -140,7 +140,10 @@ impl SimChildInner {
         drop(st);
         {
             let mut live = self.launcher.live.lock();
-            if live.get(&self.id.name).is_some_and(|c| Arc::ptr_eq(c, self)) {
+            if live
+                .get(&self.id.name)
+                .is_some_and(|c| Arc::ptr_eq(c, self))
+            {
                 live.remove(&self.id.name);
             }
         }
@@ -407,7 +410,9 @@ mod tests {
     fn spawn_error_is_reported() {
         let l = SimLauncher::new();
         l.script("a", SimScript::spawn_fails("no such file: /bin/nope"));
-        let err = l.spawn(&id("a"), &ProcessSpec::new("a", ["x"])).unwrap_err();
+        let err = l
+            .spawn(&id("a"), &ProcessSpec::new("a", ["x"]))
+            .unwrap_err();
         assert!(err.0.contains("/bin/nope"));
     }
 }

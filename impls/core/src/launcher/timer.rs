@@ -2,8 +2,8 @@
 //! scripted delays. Started on first use; a script with no delays never starts it, so model
 //! checkers (which forbid real threads) can use the simulated launcher with zero delays.
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 

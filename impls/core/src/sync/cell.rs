@@ -68,7 +68,11 @@ impl<T> SwapCell<T> {
 
     /// Replaces the value only if it is still `current` (by pointer). On failure returns the
     /// value found instead; `new` is dropped.
-    pub fn compare_and_swap(&self, current: &CellGuard<T>, new: Arc<T>) -> Result<(), CellGuard<T>> {
+    pub fn compare_and_swap(
+        &self,
+        current: &CellGuard<T>,
+        new: Arc<T>,
+    ) -> Result<(), CellGuard<T>> {
         let found = self.inner.compare_and_swap(&current.inner, new);
         if std::ptr::eq(&**found, &**current) {
             Ok(())
