@@ -29,6 +29,9 @@ use crate::spec::ProcessSpec;
 pub struct SimScript {
     /// Fail the spawn with this message (as a missing program would).
     pub spawn_error: Option<String>,
+    /// How long `spawn` itself takes (sleeps on the caller's thread, as a slow fork/exec would),
+    /// so tests can hold a run in `Starting`.
+    pub spawn_delay: Duration,
     /// Lines written as soon as the child is attached.
     pub output: Vec<(Stream, String)>,
     /// End by itself this long after attach; `None` runs until signalled.
@@ -78,6 +81,14 @@ impl SimScript {
     pub fn spawn_fails(message: &str) -> Self {
         SimScript {
             spawn_error: Some(message.to_owned()),
+            ..SimScript::default()
+        }
+    }
+
+    /// A spawn that takes `delay` (the run stays `Starting` meanwhile).
+    pub fn slow_spawn(delay: Duration) -> Self {
+        SimScript {
+            spawn_delay: delay,
             ..SimScript::default()
         }
     }
@@ -229,6 +240,9 @@ impl Launcher for SimLauncher {
             .get(&*id.name)
             .cloned()
             .unwrap_or_else(|| self.default.lock().clone());
+        if !script.spawn_delay.is_zero() {
+            std::thread::sleep(script.spawn_delay);
+        }
         if let Some(message) = &script.spawn_error {
             return Err(LaunchError(format!("simulated spawn of {id}: {message}")));
         }
