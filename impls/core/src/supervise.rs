@@ -161,7 +161,8 @@ pub fn run_stop_sequence(
     StopEscalation::Killed
 }
 
-#[cfg(test)]
+// The unit tests use real threads, which the model checkers forbid outside a model.
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
 mod tests {
     use super::*;
     use crate::ProcessId;
