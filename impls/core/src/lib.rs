@@ -23,7 +23,9 @@ pub mod sync;
 
 pub use error::{ProcessError, Result};
 pub use id::{ProcessId, Target};
-pub use launcher::{Child, ChildEvents, LaunchError, Launcher, SimLauncher, SimScript};
+pub use launcher::{
+    Child, ChildEvents, LaunchError, Launcher, OsLauncher, OsLauncherConfig, SimLauncher, SimScript,
+};
 pub use logring::{
     LogChunk, LogLine, LogMatch, LogMatcher, LogQuery, LogRing, LogRingConfig, OutputLine, Stream,
 };

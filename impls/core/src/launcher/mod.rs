@@ -18,9 +18,11 @@ use crate::signal::Signal;
 use crate::snapshot::ExitInfo;
 use crate::spec::ProcessSpec;
 
+pub mod os;
 pub mod sim;
 mod timer;
 
+pub use os::{OsLauncher, OsLauncherConfig};
 pub use sim::{SimChildControl, SimLauncher, SimScript};
 
 /// Where a child's events go. Implemented by each manager design.

@@ -5,17 +5,18 @@
 //! A live child can also be driven by hand through [`SimChildControl`] (emit a line, exit now).
 //! With zero delays every event is delivered synchronously on the calling thread: `attach`
 //! delivers the scripted output (and an immediate exit), `signal` delivers the exit. Delays use
-//! one shared timer thread.
+//! one shared timer thread. A [`SpawnGate`] holds the spawns of one name until the test opens
+//! it, so a run can be kept in `Starting` for exactly as long as a test needs, with no sleep.
 //!
 //! The launcher's own bookkeeping uses `parking_lot` directly, not the sync facade: it is test
 //! scaffolding, not part of any design, and it never holds a lock while calling a manager.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::{Child, ChildEvents, LaunchError, Launcher, timer};
 use crate::id::ProcessId;
@@ -121,6 +122,7 @@ struct SimChildInner {
 struct Registry {
     live: Mutex<HashMap<Arc<str>, Arc<SimChildInner>>>,
     exits: AtomicU64,
+    spawns: AtomicU64,
 }
 
 impl SimChildInner {
@@ -172,6 +174,7 @@ pub struct SimLauncher {
     default: Arc<Mutex<SimScript>>,
     next_pid: Arc<AtomicU32>,
     registry: Arc<Registry>,
+    gates: Arc<Mutex<HashMap<String, Arc<GateState>>>>,
 }
 
 impl std::fmt::Debug for SimLauncher {
@@ -196,6 +199,7 @@ impl SimLauncher {
             default: Arc::new(Mutex::new(SimScript::long_running())),
             next_pid: Arc::new(AtomicU32::new(10_000)),
             registry: Arc::default(),
+            gates: Arc::default(),
         }
     }
 
@@ -230,6 +234,76 @@ impl SimLauncher {
     pub fn exit_count(&self) -> u64 {
         self.registry.exits.load(Ordering::Relaxed)
     }
+
+    /// Children spawned (successfully) over the launcher's life.
+    ///
+    /// `spawn_count() - exit_count()` is the number of children alive, counting every child;
+    /// [`SimLauncher::live_count`] keeps one child per name, so it cannot see a second live child
+    /// of a name (the leak a check-then-insert race produces).
+    pub fn spawn_count(&self) -> u64 {
+        self.registry.spawns.load(Ordering::Relaxed)
+    }
+
+    /// Holds every later spawn of `name` inside [`Launcher::spawn`], on the spawning thread, until
+    /// the returned gate is opened or dropped. The run stays `Starting` meanwhile, for exactly as
+    /// long as the test needs.
+    pub fn hold_spawns(&self, name: &str) -> SpawnGate {
+        let state = Arc::new(GateState::default());
+        self.gates.lock().insert(name.to_owned(), state.clone());
+        SpawnGate { state }
+    }
+}
+
+#[derive(Default)]
+struct GateState {
+    open: Mutex<bool>,
+    cond: Condvar,
+    waiting: AtomicUsize,
+}
+
+impl GateState {
+    fn pass(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut open = self.open.lock();
+        while !*open {
+            self.cond.wait(&mut open);
+        }
+        drop(open);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Holds the spawns of one name (see [`SimLauncher::hold_spawns`]). Opens when dropped, so a
+/// failing test never leaves a spawn stuck.
+pub struct SpawnGate {
+    state: Arc<GateState>,
+}
+
+impl std::fmt::Debug for SpawnGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpawnGate")
+            .field("waiting", &self.waiting())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpawnGate {
+    /// Spawns blocked at the gate now.
+    pub fn waiting(&self) -> usize {
+        self.state.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Lets every held spawn, and every later one, through.
+    pub fn open(&self) {
+        *self.state.open.lock() = true;
+        self.state.cond.notify_all();
+    }
+}
+
+impl Drop for SpawnGate {
+    fn drop(&mut self) {
+        self.open();
+    }
 }
 
 impl Launcher for SimLauncher {
@@ -242,6 +316,10 @@ impl Launcher for SimLauncher {
             .unwrap_or_else(|| self.default.lock().clone());
         if !script.spawn_delay.is_zero() {
             std::thread::sleep(script.spawn_delay);
+        }
+        let gate = self.gates.lock().get(&*id.name).cloned();
+        if let Some(gate) = gate {
+            gate.pass();
         }
         if let Some(message) = &script.spawn_error {
             return Err(LaunchError(format!("simulated spawn of {id}: {message}")));
@@ -257,6 +335,7 @@ impl Launcher for SimLauncher {
             .live
             .lock()
             .insert(id.name.clone(), inner.clone());
+        self.registry.spawns.fetch_add(1, Ordering::Relaxed);
         Ok(Box::new(SimChild { inner }))
     }
 }
@@ -418,6 +497,26 @@ mod tests {
         let rec = Arc::new(Recorder::default());
         child.attach(rec.clone());
         assert_eq!(*rec.exits.lock(), vec![ExitInfo::Code(0)]);
+    }
+
+    #[test]
+    fn gate_holds_spawns_until_opened() {
+        let l = SimLauncher::new();
+        let gate = l.hold_spawns("a");
+        let l2 = l.clone();
+        let t = std::thread::spawn(move || {
+            l2.spawn(&id("a"), &ProcessSpec::new("a", ["x"]))
+                .map(|c| c.pid())
+        });
+        while gate.waiting() == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(l.spawn_count(), 0);
+        drop(gate);
+        assert!(t.join().unwrap().is_ok());
+        assert_eq!(l.spawn_count(), 1);
+        // Other names never wait.
+        assert!(l.spawn(&id("b"), &ProcessSpec::new("b", ["x"])).is_ok());
     }
 
     #[test]
