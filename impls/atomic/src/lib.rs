@@ -1,1 +1,200 @@
-//! The atomic design (work in progress).
+//! The atomic design of the procman process manager: immutable per-name states swapped by
+//! compare-and-swap, a concurrent registry, padded atomic counters, and a shutdown gate whose
+//! check-then-register race is closed by construction.
+//!
+//! This is the design the seed documents (shared/seeds/) argued for in Go — atomic pointer
+//! swaps of immutable state, `sync.Map`, CAS retry loops — built so that the claims hold:
+//! the CAS compares the installed value's address held alive by a guard (seed 000 compared the
+//! address of a local copy, which never matches), every transition is validated, and shutdown
+//! cannot lose a racing start.
+//!
+//! # Structure
+//!
+//! ```text
+//! AtomicManager ── Arc<Supervisor>
+//!   registry: Registry            name -> Arc<Entry>      (dashmap, or copy-on-write SwapCell)
+//!   gate:     ShutdownGate        one AtomicU64: CLOSED bit | starts in flight
+//!   counters: Counters            active / started / failed / restarted, 128-byte padded
+//!   generation, names             padded AtomicU64 / AtomicUsize
+//! Entry ── SwapCell<RunState>     the name's current run, replaced whole
+//! RunState (immutable)            snapshot + Arc<Run> + child + auto-restart count + pending restart
+//! Run                             id, spec, RunLog (Mutex<LogRing> + atomic counters), end latch
+//! ```
+//!
+//! # Synchronisation protocol
+//!
+//! - **One word per name.** Everything a reader may see about a name — status, pid, times, exit,
+//!   which run is current, whether an automatic restart is pending — is one immutable
+//!   [`run::RunState`] behind one `SwapCell`. Every writer runs the same loop
+//!   ([`entry::Entry::update`]): load, build the next state with the supervise.rs helpers
+//!   (which validate the transition; a refusal ends the loop with `ProcessError::Transition`),
+//!   compare-and-swap against the loaded value, retry with the winner on a lost race.
+//! - **Elections by CAS.** Contended decisions are settled by which CAS wins: of two starts of an
+//!   ended name, one installs the new run and the other then sees it live; of two stops, one moves
+//!   `Running -> Stopping` and runs the stop sequence, the other joins it on the run's end latch;
+//!   of an exit event and a stop, whichever CAS lands first decides `Exited` vs `Stopping`, and
+//!   the status machine keeps the result consistent (`Stopping` then ends as `Stopped`).
+//! - **Exclusive phases without locks.** A run in `Starting` is moved on only by the thread that
+//!   registered it: stops and restarts answer `Busy`, starts see it live, and the launcher cannot
+//!   send events before `attach`. So the spawn needs no lock, yet nobody can interfere with it.
+//! - **Events** arrive on any thread, even inside `attach` or `signal`; no path holds a lock or a
+//!   guard across those calls, so a synchronous event simply runs its own CAS. Events of a run
+//!   that is no longer current fail the generation check and are ignored; output goes to the
+//!   run's own ring.
+//! - **Shutdown** ([`gate`]): a start registers itself and checks the flag in one `fetch_add`;
+//!   shutdown sets the flag with `fetch_or` and waits for the registered starts to leave. Either
+//!   a start precedes the flag in that word's modification order (and shutdown waits for, then
+//!   stops, its run) or it follows it (and refuses). Automatic restarts pass the same gate, both
+//!   when an exit event arms one and when its backoff ends and it registers the new run.
+//! - **Automatic restarts** sleep on their own latch in a thread holding only `Weak`s; the latch
+//!   sits in the terminal state, so cancelling (start, restart, stop, shutdown) is a CAS that
+//!   removes it plus a wake-up, and the restart's own CAS succeeds only if its latch is still there.
+//!
+//! # Why readers never wait
+//!
+//! `status` is a registry lookup, one `SwapCell::load` and a snapshot clone — no lock of this
+//! design, no allocation (two `Arc` increments at most), and nothing a writer holds for long:
+//! writers never hold anything across a spawn, a signal or a sleep. With the dashmap registry
+//! the lookup takes a shard *read* lock, which writers hold only to insert a new name. `list`
+//! does the same per entry. `stats` loads four atomics. The log counters are atomics mirrored by
+//! the appender; only `logs_tail`/`logs_search` take the run's ring mutex, which an appender
+//! holds for one push.
+//!
+//! # Costs
+//!
+//! - Every transition allocates a new `RunState` (a few hundred bytes) and may retry under
+//!   contention; a start makes about three CASes (register, `Running`, and the exit later).
+//! - A lost start race spends a generation: generations are unique and increase per name, but
+//!   may have gaps.
+//! - arc-swap readers pay a thread-local debt slot; a guard held long or many guards per thread
+//!   fall back to reference counting. Guards here live for one snapshot clone.
+//! - dashmap lookups write the shard's lock word, so readers of a hot shard share a cache line;
+//!   [`AtomicManager::with_cow_registry`] removes that, at O(names) per new name.
+//! - Waiting is inherent in a stop — for the child to die — and uses a mutex/condvar latch.
+//!
+//! Primitives come only from [`procman_core::sync`], so loom and shuttle check this code.
+
+mod entry;
+mod events;
+mod gate;
+mod log;
+mod padded;
+mod read;
+mod registry;
+mod restart;
+mod run;
+mod shutdown;
+mod start;
+mod stop;
+mod supervisor;
+
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+mod tests;
+
+use std::fmt;
+use std::time::Duration;
+
+use procman_core::sync::Arc;
+use procman_core::{
+    IfRunning, Launcher, LogChunk, LogMatch, LogQuery, ManagerConfig, ManagerStats, ProcessManager,
+    ProcessSnapshot, ProcessSpec, Result, ShutdownReport, StopOptions, Target,
+};
+
+use crate::registry::Registry;
+use crate::supervisor::Supervisor;
+
+/// How long dropping a manager that was not shut down lets each run stop gracefully before
+/// SIGKILL (MCP clients escalate to SIGKILL about 2 s after closing stdin).
+pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
+
+/// The atomic process manager (see the crate docs for its protocol).
+pub struct AtomicManager {
+    /// The shared state; event sinks and backoff threads hold it weakly.
+    supervisor: Arc<Supervisor>,
+}
+
+impl AtomicManager {
+    /// A manager over `launcher` with the dashmap registry.
+    pub fn new(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
+        Self::with_registry(launcher, config, Registry::sharded())
+    }
+
+    /// A manager over `launcher` with the copy-on-write registry: lock-free lookups, O(names)
+    /// per new name (see the crate docs' costs).
+    pub fn with_cow_registry(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
+        Self::with_registry(launcher, config, Registry::copy_on_write())
+    }
+
+    fn with_registry(
+        launcher: Arc<dyn Launcher>,
+        config: ManagerConfig,
+        registry: Registry,
+    ) -> Self {
+        AtomicManager {
+            supervisor: Supervisor::new(launcher, config, registry),
+        }
+    }
+
+    /// Which registry this manager uses: "dashmap" or "cow".
+    pub fn registry_kind(&self) -> &'static str {
+        self.supervisor.registry.kind()
+    }
+}
+
+impl fmt::Debug for AtomicManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AtomicManager")
+            .field(&self.supervisor)
+            .finish()
+    }
+}
+
+impl ProcessManager for AtomicManager {
+    fn design(&self) -> &'static str {
+        "atomic"
+    }
+
+    fn start(&self, spec: ProcessSpec, if_running: IfRunning) -> Result<ProcessSnapshot> {
+        self.supervisor.start(spec, if_running)
+    }
+
+    fn stop(&self, target: Target<'_>, options: StopOptions) -> Result<ProcessSnapshot> {
+        self.supervisor.stop(target, options)
+    }
+
+    fn restart(&self, target: Target<'_>) -> Result<ProcessSnapshot> {
+        self.supervisor.restart(target)
+    }
+
+    #[inline]
+    fn status(&self, target: Target<'_>) -> Result<ProcessSnapshot> {
+        self.supervisor.status(target)
+    }
+
+    fn list(&self) -> Vec<ProcessSnapshot> {
+        self.supervisor.list()
+    }
+
+    fn logs_tail(&self, target: Target<'_>, cursor: u64, limit: usize) -> Result<LogChunk> {
+        self.supervisor.logs_tail(target, cursor, limit)
+    }
+
+    fn logs_search(&self, query: &LogQuery) -> Result<Vec<LogMatch>> {
+        self.supervisor.logs_search(query)
+    }
+
+    fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        self.supervisor.shutdown(deadline)
+    }
+
+    fn stats(&self) -> ManagerStats {
+        self.supervisor.stats()
+    }
+}
+
+impl Drop for AtomicManager {
+    fn drop(&mut self) {
+        // Idempotent: after an explicit shutdown this returns at once.
+        self.supervisor.shutdown(DROP_SHUTDOWN_DEADLINE);
+    }
+}

@@ -1,0 +1,116 @@
+//! [`Entry`]: one name's slot in the registry — a [`SwapCell`] holding its current [`RunState`],
+//! changed only by compare-and-swap.
+//!
+//! Every writer follows the same loop ([`Entry::update`]): look at the loaded state, decide (with
+//! the supervise.rs helpers, which validate the transition) what the next state is, and install it
+//! only if the cell still holds exactly the state that was looked at. The comparison is by the
+//! address of the installed `Arc`, held alive by the guard — not of a local copy, which is the bug
+//! in seed 000's Go sample — so ABA is impossible: the address cannot be reused while the guard
+//! keeps the old value alive. A lost race retries with the value that won; a refused transition
+//! ends the loop with an error.
+
+use procman_core::sync::{Arc, CellGuard, SwapCell};
+use procman_core::{ProcessError, Target};
+
+use crate::run::RunState;
+
+/// One name's current run.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The current run's state; replaced whole by compare-and-swap.
+    state: SwapCell<RunState>,
+    /// The generation of the name's first run: older ids never belonged to this name.
+    first_generation: u64,
+}
+
+/// What an [`Entry::update`] step decided, seeing the current state.
+pub(crate) enum Step<T> {
+    /// Install this state if the cell still holds the one looked at; retry otherwise.
+    Install(RunState),
+    /// Leave the cell alone and return `T`.
+    Leave(T),
+}
+
+/// How an [`Entry::update`] ended.
+pub(crate) enum Updated<T> {
+    /// `new` replaced `old`.
+    Installed {
+        /// The state that was replaced (kept alive by the guard).
+        old: CellGuard<RunState>,
+        /// The state now installed (unless someone has replaced it since).
+        new: Arc<RunState>,
+    },
+    /// The step chose to leave the state as it was.
+    Left(T),
+}
+
+impl Entry {
+    /// An entry whose first run is in `first`.
+    pub(crate) fn new(first: RunState) -> Self {
+        Entry {
+            first_generation: first.generation(),
+            state: SwapCell::new(first),
+        }
+    }
+
+    /// The current state, without locking or allocating.
+    #[inline]
+    pub(crate) fn load(&self) -> CellGuard<RunState> {
+        self.state.load()
+    }
+
+    /// Installs `next` if the cell still holds `current`; otherwise returns what it holds.
+    pub(crate) fn compare_and_swap(
+        &self,
+        current: &CellGuard<RunState>,
+        next: RunState,
+    ) -> Result<Arc<RunState>, CellGuard<RunState>> {
+        let next = Arc::new(next);
+        self.state
+            .compare_and_swap(current, next.clone())
+            .map(|()| next)
+    }
+
+    /// The compare-and-swap loop every transition uses: `decide` sees the current state and
+    /// returns the next one or a result; it is called again, on the state that won, whenever
+    /// another writer got in first. `decide` must not block: it may run several times.
+    pub(crate) fn update<T>(&self, mut decide: impl FnMut(&RunState) -> Step<T>) -> Updated<T> {
+        let mut current = self.state.load();
+        loop {
+            match decide(&current) {
+                Step::Leave(result) => return Updated::Left(result),
+                Step::Install(next) => match self.compare_and_swap(&current, next) {
+                    Ok(new) => return Updated::Installed { old: current, new },
+                    Err(found) => current = found,
+                },
+            }
+        }
+    }
+
+    /// Whether `target` names the run in `state`: by name always; by id only for its
+    /// generation. An older generation of this name is [`ProcessError::Superseded`]; any other
+    /// id is [`ProcessError::NotFound`]. Allocates only on the error paths.
+    #[inline]
+    pub(crate) fn check_target(
+        &self,
+        target: Target<'_>,
+        state: &RunState,
+    ) -> Result<(), ProcessError> {
+        let Target::Id(asked) = target else {
+            return Ok(());
+        };
+        let current = &state.snapshot.id;
+        if asked.generation == current.generation {
+            Ok(())
+        } else if (self.first_generation..current.generation).contains(&asked.generation) {
+            Err(ProcessError::Superseded {
+                asked: asked.clone(),
+                current: current.clone(),
+            })
+        } else {
+            Err(ProcessError::NotFound {
+                name: asked.to_string(),
+            })
+        }
+    }
+}
