@@ -80,6 +80,17 @@ impl ProcessManager for MutexManager {
     }
 
     fn status(&self, target: Target<'_>) -> Result<ProcessSnapshot> {
+        // SEEDED BUG `seeded-bug-torn-snapshot-two-locks` (procman-races catalogue): the status
+        // under one acquisition of the entry lock, the rest of the snapshot under another.
+        #[cfg(feature = "seeded-bug-torn-snapshot-two-locks")]
+        return self
+            .shared
+            .with_slot(target, |slot| slot.snapshot.status.clone())
+            .and_then(|status| {
+                let rest = self.shared.with_slot(target, Slot::view)?;
+                Ok(ProcessSnapshot { status, ..rest })
+            });
+        #[cfg(not(feature = "seeded-bug-torn-snapshot-two-locks"))]
         self.shared.with_slot(target, Slot::view)
     }
 

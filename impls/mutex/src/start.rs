@@ -66,6 +66,9 @@ impl Shared {
         if self.is_shutting_down() {
             return Err(ProcessError::ShuttingDown);
         }
+        // SEEDED BUG `seeded-bug-check-then-insert` (procman-races catalogue): without this
+        // re-check under the write lock, a start that read "absent" inserts over a racing one.
+        #[cfg(not(feature = "seeded-bug-check-then-insert"))]
         if let Some(entry) = registry.get(&*spec.name).cloned() {
             // Another start registered the name since our read; treat it as an existing name.
             drop(registry);
@@ -96,6 +99,11 @@ impl Shared {
         if_running: IfRunning,
     ) -> Result<Claim> {
         let mut slot = entry.slot.write();
+        // SEEDED BUG `seeded-bug-lock-order` (procman-races catalogue): the registry's lock
+        // taken while the entry's is held, against the documented order (registry, then entry)
+        // that every reader follows.
+        #[cfg(feature = "seeded-bug-lock-order")]
+        let _registry = self.registry.write();
         if is_live(slot.kind()) {
             return match if_running {
                 IfRunning::ReturnExisting => Ok(Claim::Existing(slot.view())),

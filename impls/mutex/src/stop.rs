@@ -152,6 +152,10 @@ impl Shared {
                 }
             }
         };
+        // SEEDED BUG `seeded-bug-lock-across-stop` (procman-races catalogue): the entry's lock
+        // held across the stop sequence, so readers wait for the stop (Brummer's lockup).
+        #[cfg(feature = "seeded-bug-lock-across-stop")]
+        let _held = entry.slot.write();
         let run = plan.execute();
         // Only a manager torn down under a waiting stop leaves no terminal snapshot.
         run.final_snapshot().ok_or(ProcessError::ManagerGone)

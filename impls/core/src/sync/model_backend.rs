@@ -101,10 +101,75 @@ pub struct RwLock<T> {
     inner: checker::sync::RwLock<T>,
 }
 
-/// Read guard of [`RwLock`].
-pub type RwLockReadGuard<'a, T> = checker::sync::RwLockReadGuard<'a, T>;
+/// Read guard of [`RwLock`] (see [`RwLockWriteGuard`] for why it wraps the checker's).
+pub struct RwLockReadGuard<'a, T> {
+    // `None` only after a drop during a panic (see `release`).
+    inner: Option<checker::sync::RwLockReadGuard<'a, T>>,
+}
+
 /// Write guard of [`RwLock`].
-pub type RwLockWriteGuard<'a, T> = checker::sync::RwLockWriteGuard<'a, T>;
+///
+/// It wraps the checker's guard for one reason: when a model thread unwinds — a failing
+/// assertion, or the checker's own deadlock panic raised on the stack of the last thread to
+/// block — the guard is *leaked*, not released. Loom's `RwLock` (unlike its `Mutex`) releases
+/// through the execution's active thread, and a deadlocked execution has none: releasing would
+/// panic inside the unwind and abort the whole test process, hiding the finding. The execution
+/// is being torn down either way, so nothing observes the leaked lock.
+pub struct RwLockWriteGuard<'a, T> {
+    // `None` only after a drop during a panic (see `release`).
+    inner: Option<checker::sync::RwLockWriteGuard<'a, T>>,
+}
+
+/// Drops `guard`, or leaks it while the thread panics (see [`RwLockWriteGuard`]).
+fn release<G>(guard: &mut Option<G>) {
+    if std::thread::panicking() {
+        std::mem::forget(guard.take());
+    }
+}
+
+impl<T> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        release(&mut self.inner);
+    }
+}
+
+impl<T> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        release(&mut self.inner);
+    }
+}
+
+impl<T> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.inner.as_ref().expect("guard present until dropped")
+    }
+}
+
+impl<T> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.inner.as_ref().expect("guard present until dropped")
+    }
+}
+
+impl<T> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("guard present until dropped")
+    }
+}
+
+impl<T> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RwLockReadGuard { .. }")
+    }
+}
+
+impl<T> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RwLockWriteGuard { .. }")
+    }
+}
 
 impl<T> RwLock<T> {
     /// A lock holding `value`.
@@ -116,12 +181,16 @@ impl<T> RwLock<T> {
 
     /// Shared access.
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        RwLockReadGuard {
+            inner: Some(self.inner.read().unwrap_or_else(|e| e.into_inner())),
+        }
     }
 
     /// Exclusive access.
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        RwLockWriteGuard {
+            inner: Some(self.inner.write().unwrap_or_else(|e| e.into_inner())),
+        }
     }
 }
 
@@ -272,7 +341,11 @@ impl<T> SwapCell<T> {
     }
 
     /// Replaces the value only if it is still `current` (by pointer).
-    pub fn compare_and_swap(&self, current: &CellGuard<T>, new: Arc<T>) -> Result<(), CellGuard<T>> {
+    pub fn compare_and_swap(
+        &self,
+        current: &CellGuard<T>,
+        new: Arc<T>,
+    ) -> Result<(), CellGuard<T>> {
         let mut slot = self.slot.lock();
         if Arc::ptr_eq(&slot, &current.inner) {
             *slot = new;

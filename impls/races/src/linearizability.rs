@@ -1,0 +1,699 @@
+//! A linearizability checker for process-manager histories: Wing & Gong's search with
+//! memoization (Lowe's refinement), against a sequential specification of the contract.
+//!
+//! # The sequential specification
+//!
+//! Linearizability is local (Herlihy & Wing): a history is linearizable iff its restriction to
+//! each object is, so the history is split by name and each name checked on its own, against a
+//! plain state machine: the name is absent, or has a current run with a generation, a phase
+//! (`Starting`, `Running`, `Stopping`, or ended with its end) and a restart count.
+//!
+//! A manager call is not one atomic step of that machine — a start is visible as `Starting`
+//! while its spawn is in flight, a stop as `Stopping` while it waits — so each call is a short
+//! *script* of atomic steps that must all fall, in order, inside the call's interval (a call
+//! whose outcome allows several scripts tries each):
+//!
+//! | call and outcome | script |
+//! |------------------|--------|
+//! | `start` → new run `g` | `Install(g)` (only over an ended or absent run; `g` above the current generation; restarts kept) · `Spawned(g)` · `Observe(result)` |
+//! | `start` → existing | `Observe(result)` (live, `ReturnExisting` only) |
+//! | `start` → `AlreadyRunning(g, kind)` | `ObserveKind(g, kind)` (live) |
+//! | `start` → `SpawnFailed(g)` | `Install(g)` · `SpawnFailed(g)` |
+//! | `stop` → terminal `g` | `BeginStop(g)` (`Running → Stopping`, or join `Stopping`) · `AwaitEnd(result)` |
+//! | `stop` → `NotRunning` / `Busy` / `NotFound` | an observation of that state |
+//! | `restart` → run `g2` | `StopAny` (the current run: `Running → Stopping`, or already `Stopping` or ended) · `Install(g2, restarts + 1)` · `Spawned(g2)` · `Observe(result)`; or `StopAny` · `Observe(result)` (a start won the race to the ended name) |
+//! | `status`, `list` | `Observe` |
+//! | `status(id)` | `Observe`, or `Superseded(current)` / `NotFound` checked against the current generation |
+//! | a child's own exit | `Exit(g)`: `Running → Exited(code)`, `Stopping → Stopped`, no effect on another run or an ended one; it may take effect any time after it happened, or not yet |
+//!
+//! plus one internal step the checker may take at any time: a `Stopping` run's child dies of
+//! the stop signal (`Stopping → Stopped`).
+//!
+//! # The search
+//!
+//! A configuration is the specification's state plus how far each call's script has got. From
+//! a configuration, the next step may come from any call that was invoked before the earliest
+//! response among the calls not yet complete (real-time order: a call that returned before
+//! another was invoked is wholly before it). Configurations already explored are remembered,
+//! which is what keeps the search polynomial in practice for histories of a few dozen calls per
+//! name. A history passes when a configuration with every returned call complete is reached;
+//! calls with no response (exits) may be left undone.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use procman_core::StatusKind;
+
+use crate::history::{Call, End, Obs, Op, Outcome, Phase, Refusal};
+
+/// The specification's view of one name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NameState {
+    /// The current run, if the name was ever registered.
+    pub run: Option<Obs>,
+}
+
+/// Restart count of a run being installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Restarts {
+    /// As the run it replaces (0 for a new name): a start.
+    Keep,
+    /// One more than the run it replaces: a restart.
+    PlusOne,
+}
+
+/// One atomic step of the specification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    /// The name is exactly this (or absent).
+    Observe(Option<Obs>),
+    /// The current run has this generation and a phase of this kind.
+    ObserveKind(u64, StatusKind),
+    /// `status(id)` answered `Superseded(current)`: `asked` is older than the current run.
+    ObserveSuperseded { asked: u64, current: u64 },
+    /// `status(id)` answered `NotFound`: the name is absent, or `asked` is newer than its run.
+    ObserveNotFound { asked: u64 },
+    /// A new run `generation` replaces an ended (or no) run.
+    Install { generation: u64, restarts: Restarts },
+    /// `Starting -> Running`.
+    Spawned(u64),
+    /// `Starting -> Failed`.
+    SpawnFailed(u64),
+    /// `Running -> Stopping`, or a stop joins one in flight.
+    BeginStop(u64),
+    /// Whatever the current run: stop it if running, else leave it (a restart's first half).
+    StopAny,
+    /// The run `generation` has ended as `end`.
+    AwaitEnd(u64, End),
+    /// The child of run `generation` exited by itself with `code`.
+    Exit(u64, i32),
+}
+
+impl Step {
+    /// The state after the step, or `None` if the step cannot happen in `state`.
+    fn apply(&self, state: &NameState) -> Option<NameState> {
+        let run = state.run;
+        let current = |generation: u64| run.filter(|r| r.generation == generation);
+        let with = |obs: Obs| Some(NameState { run: Some(obs) });
+        match *self {
+            Step::Observe(want) => (run == want).then_some(*state),
+            Step::ObserveKind(generation, kind) => {
+                let r = current(generation)?;
+                let matches = match (Phase::of_kind(kind), r.phase) {
+                    (Some(phase), actual) => phase == actual,
+                    (None, Phase::Ended(end)) => end_kind(end) == kind,
+                    (None, _) => false,
+                };
+                matches.then_some(*state)
+            }
+            Step::ObserveSuperseded { asked, current } => {
+                let r = run?;
+                (r.generation == current && asked < current).then_some(*state)
+            }
+            Step::ObserveNotFound { asked } => match run {
+                None => Some(*state),
+                Some(r) => (asked > r.generation).then_some(*state),
+            },
+            Step::Install {
+                generation,
+                restarts,
+            } => {
+                let restarts = match run {
+                    None if restarts == Restarts::PlusOne => return None,
+                    None => 0,
+                    Some(r) if r.phase.is_live() || r.generation >= generation => return None,
+                    Some(r) => match restarts {
+                        Restarts::Keep => r.restarts,
+                        Restarts::PlusOne => r.restarts + 1,
+                    },
+                };
+                with(Obs {
+                    generation,
+                    phase: Phase::Starting,
+                    restarts,
+                })
+            }
+            Step::Spawned(generation) => {
+                let r = current(generation).filter(|r| r.phase == Phase::Starting)?;
+                with(Obs {
+                    phase: Phase::Running,
+                    ..r
+                })
+            }
+            Step::SpawnFailed(generation) => {
+                let r = current(generation).filter(|r| r.phase == Phase::Starting)?;
+                with(Obs {
+                    phase: Phase::Ended(End::Failed),
+                    ..r
+                })
+            }
+            Step::BeginStop(generation) => {
+                let r = current(generation)?;
+                match r.phase {
+                    Phase::Running => with(Obs {
+                        phase: Phase::Stopping,
+                        ..r
+                    }),
+                    Phase::Stopping => Some(*state),
+                    _ => None,
+                }
+            }
+            Step::StopAny => {
+                let r = run?;
+                match r.phase {
+                    Phase::Running => with(Obs {
+                        phase: Phase::Stopping,
+                        ..r
+                    }),
+                    Phase::Stopping | Phase::Ended(_) => Some(*state),
+                    Phase::Starting => None,
+                }
+            }
+            Step::AwaitEnd(generation, end) => {
+                let r = current(generation)?;
+                (r.phase == Phase::Ended(end)).then_some(*state)
+            }
+            Step::Exit(generation, code) => match current(generation) {
+                Some(r) => match r.phase {
+                    // Events reach a run only after it was attached.
+                    Phase::Starting => None,
+                    Phase::Running => with(Obs {
+                        phase: Phase::Ended(End::Exited(code)),
+                        ..r
+                    }),
+                    Phase::Stopping => with(Obs {
+                        phase: Phase::Ended(End::Stopped),
+                        ..r
+                    }),
+                    Phase::Ended(_) => Some(*state),
+                },
+                // The exit of a superseded run changes nothing.
+                None => Some(*state),
+            },
+        }
+    }
+}
+
+/// The internal step: a stopping run's child dies of the stop signal.
+fn internal_step(state: &NameState) -> Option<NameState> {
+    let r = state.run.filter(|r| r.phase == Phase::Stopping)?;
+    Some(NameState {
+        run: Some(Obs {
+            phase: Phase::Ended(End::Stopped),
+            ..r
+        }),
+    })
+}
+
+fn end_kind(end: End) -> StatusKind {
+    match end {
+        End::Stopped => StatusKind::Stopped,
+        End::Exited(_) => StatusKind::Exited,
+        End::Killed(_) => StatusKind::Killed,
+        End::Failed => StatusKind::Failed,
+    }
+}
+
+/// The scripts an operation's outcome allows, for `name`. Empty when no script can explain the
+/// outcome (an error the contract does not allow here).
+fn scripts(call: &Call, outcome: &Outcome, name: &str) -> Vec<Vec<Step>> {
+    use Outcome::{Effect, Listed, Refused, Snapshot};
+    use Step::*;
+    let live = |obs: &Obs| obs.phase.is_live();
+    let install_and_observe = |obs: Obs, restarts| {
+        vec![
+            Install {
+                generation: obs.generation,
+                restarts,
+            },
+            Spawned(obs.generation),
+            Observe(Some(obs)),
+        ]
+    };
+    match (call, outcome) {
+        (Call::List, Listed(all)) => {
+            let seen = all.iter().find(|(n, _)| n == name).map(|(_, obs)| *obs);
+            vec![vec![Observe(seen)]]
+        }
+        (
+            Call::Start {
+                return_existing, ..
+            },
+            Snapshot(obs),
+        ) => {
+            let mut alternatives = vec![install_and_observe(*obs, Restarts::Keep)];
+            if *return_existing && live(obs) {
+                alternatives.push(vec![Observe(Some(*obs))]);
+            }
+            alternatives
+        }
+        (
+            Call::Start {
+                return_existing: false,
+                ..
+            },
+            Refused(Refusal::AlreadyRunning(generation, kind)),
+        ) if Phase::of_kind(*kind).is_some() => vec![vec![ObserveKind(*generation, *kind)]],
+        (Call::Start { .. }, Refused(Refusal::SpawnFailed(generation))) => vec![vec![
+            Install {
+                generation: *generation,
+                restarts: Restarts::Keep,
+            },
+            SpawnFailed(*generation),
+        ]],
+        (Call::Stop { .. }, Snapshot(obs)) => match obs.phase {
+            Phase::Ended(end) => vec![vec![
+                BeginStop(obs.generation),
+                AwaitEnd(obs.generation, end),
+            ]],
+            _ => vec![],
+        },
+        (Call::Stop { .. }, Refused(Refusal::NotRunning(generation, kind)))
+            if kind.is_terminal() =>
+        {
+            vec![vec![ObserveKind(*generation, *kind)]]
+        }
+        (
+            Call::Stop { .. } | Call::Restart { .. },
+            Refused(Refusal::Busy(generation, kind @ (StatusKind::Pending | StatusKind::Starting))),
+        ) => vec![vec![ObserveKind(*generation, *kind)]],
+        (
+            Call::Stop { .. }
+            | Call::Restart { .. }
+            | Call::Status { .. }
+            | Call::StatusById { .. },
+            Refused(Refusal::NotFound),
+        ) => match call {
+            Call::StatusById { generation, .. } => {
+                vec![vec![ObserveNotFound { asked: *generation }]]
+            }
+            _ => vec![vec![Observe(None)]],
+        },
+        (Call::Restart { .. }, Snapshot(obs)) => {
+            let mut installed = vec![StopAny];
+            installed.extend(install_and_observe(*obs, Restarts::PlusOne));
+            let mut alternatives = vec![installed];
+            if live(obs) {
+                alternatives.push(vec![StopAny, Observe(Some(*obs))]);
+            }
+            alternatives
+        }
+        (Call::Restart { .. }, Refused(Refusal::SpawnFailed(generation))) => vec![vec![
+            StopAny,
+            Install {
+                generation: *generation,
+                restarts: Restarts::PlusOne,
+            },
+            SpawnFailed(*generation),
+        ]],
+        (Call::Status { .. }, Snapshot(obs)) => vec![vec![Observe(Some(*obs))]],
+        (Call::StatusById { generation, .. }, Snapshot(obs)) if obs.generation == *generation => {
+            vec![vec![Observe(Some(*obs))]]
+        }
+        (Call::StatusById { generation, .. }, Refused(Refusal::Superseded(current))) => {
+            vec![vec![ObserveSuperseded {
+                asked: *generation,
+                current: *current,
+            }]]
+        }
+        (
+            Call::Exit {
+                generation, code, ..
+            },
+            Effect,
+        ) => vec![vec![Exit(*generation, *code)]],
+        _ => vec![],
+    }
+}
+
+/// One operation as the search sees it.
+#[derive(Debug)]
+struct Task {
+    /// Index into the name's operations, for the report.
+    op: usize,
+    call_at: u64,
+    /// `u64::MAX` for an operation whose effect may come later.
+    ret_at: u64,
+    scripts: Vec<Vec<Step>>,
+}
+
+/// Progress of one task: not started, or `(script, steps done)`, or done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Progress {
+    Idle,
+    At(u8, u8),
+    Done,
+}
+
+/// A history that has no linearization.
+#[derive(Debug)]
+pub struct NotLinearizable {
+    /// The name whose sub-history fails.
+    pub name: String,
+    /// The whole report: the sub-history and how far the search got.
+    pub report: String,
+}
+
+/// Checks the history `ops` (every thread's operations) name by name. `names` lists every name
+/// the workload used (a `list` that omits one observed it absent).
+pub fn check(ops: &[Op], names: &[&'static str]) -> Result<(), NotLinearizable> {
+    for name in names {
+        check_name(ops, name)?;
+    }
+    Ok(())
+}
+
+/// Checks the restriction of `ops` to `name`.
+fn check_name(ops: &[Op], name: &str) -> Result<(), NotLinearizable> {
+    let mut mine: Vec<&Op> = ops
+        .iter()
+        .filter(|op| op.call.name().is_none_or(|n| n == name))
+        .collect();
+    mine.sort_by_key(|op| op.call_at);
+    let tasks: Vec<Task> = mine
+        .iter()
+        .enumerate()
+        .map(|(i, op)| Task {
+            op: i,
+            call_at: op.call_at,
+            ret_at: op.ret_at.unwrap_or(u64::MAX),
+            scripts: scripts(&op.call, &op.outcome, name),
+        })
+        .collect();
+    if let Some(bad) = tasks.iter().find(|t| t.scripts.is_empty()) {
+        return Err(NotLinearizable {
+            name: name.to_owned(),
+            report: format!(
+                "{name:?}: no sequential step of the contract can produce this outcome:\n  {}\n\n{}",
+                mine[bad.op],
+                render(&mine, None)
+            ),
+        });
+    }
+    let mut search = Search {
+        tasks: &tasks,
+        progress: vec![Progress::Idle; tasks.len()],
+        seen: HashSet::new(),
+        best: (0, Vec::new()),
+    };
+    if search.run(NameState { run: None }) {
+        Ok(())
+    } else {
+        let best = std::mem::take(&mut search.best.1);
+        Err(NotLinearizable {
+            name: name.to_owned(),
+            report: format!(
+                "{name:?}: no linearization of these {} calls (explored {} configurations); \
+                 the longest linearizable prefix completes {} calls, marked *:\n{}",
+                tasks.len(),
+                search.seen.len(),
+                search.best.0,
+                render(&mine, Some(&best))
+            ),
+        })
+    }
+}
+
+/// The sub-history, one call per line, marking the calls completed in `done`.
+fn render(ops: &[&Op], done: Option<&[Progress]>) -> String {
+    let mut out = String::new();
+    for (i, op) in ops.iter().enumerate() {
+        let mark = match done.map(|d| d[i]) {
+            Some(Progress::Done) => "*",
+            Some(Progress::At(..)) => "~",
+            _ => " ",
+        };
+        let _ = writeln!(out, "  {mark} {op}");
+    }
+    out
+}
+
+struct Search<'a> {
+    tasks: &'a [Task],
+    progress: Vec<Progress>,
+    seen: HashSet<(NameState, Vec<Progress>)>,
+    /// The most completed calls reached, and that configuration's progress, for the report.
+    best: (usize, Vec<Progress>),
+}
+
+impl Search<'_> {
+    fn run(&mut self, state: NameState) -> bool {
+        let mut complete = 0;
+        let mut horizon = u64::MAX;
+        for (task, progress) in self.tasks.iter().zip(&self.progress) {
+            if *progress == Progress::Done {
+                complete += 1;
+            } else if task.ret_at != u64::MAX {
+                horizon = horizon.min(task.ret_at);
+            }
+        }
+        if horizon == u64::MAX {
+            return true; // every call that returned is complete
+        }
+        if complete > self.best.0 || self.best.1.is_empty() {
+            self.best = (complete, self.progress.clone());
+        }
+        if !self.seen.insert((state, self.progress.clone())) {
+            return false;
+        }
+        for i in 0..self.tasks.len() {
+            let task = &self.tasks[i];
+            if task.call_at > horizon {
+                break; // invoked after a pending call returned: must wait for it
+            }
+            let choices: Vec<(usize, usize)> = match self.progress[i] {
+                Progress::Done => continue,
+                Progress::Idle => (0..task.scripts.len()).map(|s| (s, 0)).collect(),
+                Progress::At(s, k) => vec![(s as usize, k as usize)],
+            };
+            for (s, k) in choices {
+                let script = &task.scripts[s];
+                let Some(next) = script[k].apply(&state) else {
+                    continue;
+                };
+                let before = self.progress[i];
+                self.progress[i] = if k + 1 == script.len() {
+                    Progress::Done
+                } else {
+                    Progress::At(s as u8, (k + 1) as u8)
+                };
+                if self.run(next) {
+                    return true;
+                }
+                self.progress[i] = before;
+            }
+        }
+        if let Some(next) = internal_step(&state) {
+            return self.run(next);
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(generation: u64, phase: Phase, restarts: u32) -> Obs {
+        Obs {
+            generation,
+            phase,
+            restarts,
+        }
+    }
+
+    fn op(thread: usize, call_at: u64, ret_at: u64, call: Call, outcome: Outcome) -> Op {
+        Op {
+            thread,
+            call_at,
+            ret_at: Some(ret_at),
+            call,
+            outcome,
+        }
+    }
+
+    const A: &str = "a";
+
+    fn start(existing: bool) -> Call {
+        Call::Start {
+            name: A,
+            return_existing: existing,
+        }
+    }
+
+    #[test]
+    fn two_overlapping_starts_with_one_run_linearize() {
+        let run = obs(1, Phase::Running, 0);
+        let ops = [
+            op(0, 0, 5, start(true), Outcome::Snapshot(run)),
+            op(1, 1, 6, start(true), Outcome::Snapshot(run)),
+        ];
+        assert!(check(&ops, &[A]).is_ok());
+    }
+
+    #[test]
+    fn two_runs_of_one_name_live_at_once_do_not() {
+        // Both starts installed a run and both report it running at the end: the second
+        // install needs the first run ended, and nothing ended it.
+        let ops = [
+            op(
+                0,
+                0,
+                5,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            op(
+                1,
+                1,
+                6,
+                start(false),
+                Outcome::Snapshot(obs(2, Phase::Running, 0)),
+            ),
+            op(
+                0,
+                7,
+                8,
+                Call::Status { name: A },
+                Outcome::Snapshot(obs(2, Phase::Running, 0)),
+            ),
+        ];
+        let err = check(&ops, &[A]).unwrap_err();
+        assert!(err.report.contains("no linearization"), "{}", err.report);
+    }
+
+    #[test]
+    fn a_stop_racing_an_exit_has_one_end() {
+        let running = obs(1, Phase::Running, 0);
+        let exit = Op {
+            thread: 1,
+            call_at: 3,
+            ret_at: None,
+            call: Call::Exit {
+                name: A,
+                generation: 1,
+                code: 3,
+            },
+            outcome: Outcome::Effect,
+        };
+        let stopped = obs(1, Phase::Ended(End::Stopped), 0);
+        let exited = obs(1, Phase::Ended(End::Exited(3)), 0);
+        let base = [op(0, 0, 1, start(false), Outcome::Snapshot(running)), exit];
+        // The stop won: it returns Stopped and the name stays Stopped.
+        let mut ok = base.to_vec();
+        ok.push(op(
+            0,
+            2,
+            6,
+            Call::Stop { name: A },
+            Outcome::Snapshot(stopped),
+        ));
+        ok.push(op(
+            0,
+            7,
+            8,
+            Call::Status { name: A },
+            Outcome::Snapshot(stopped),
+        ));
+        assert!(check(&ok, &[A]).is_ok());
+        // A lost update: the stop returns Stopped, but the name reads Exited afterwards.
+        let mut lost = base.to_vec();
+        lost.push(op(
+            0,
+            2,
+            6,
+            Call::Stop { name: A },
+            Outcome::Snapshot(stopped),
+        ));
+        lost.push(op(
+            0,
+            7,
+            8,
+            Call::Status { name: A },
+            Outcome::Snapshot(exited),
+        ));
+        assert!(check(&lost, &[A]).is_err());
+    }
+
+    #[test]
+    fn a_reader_that_sees_starting_after_running_is_caught() {
+        let ops = [
+            op(
+                0,
+                0,
+                3,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            op(
+                1,
+                4,
+                5,
+                Call::Status { name: A },
+                Outcome::Snapshot(obs(1, Phase::Starting, 0)),
+            ),
+        ];
+        assert!(check(&ops, &[A]).is_err());
+    }
+
+    #[test]
+    fn restart_counts_and_busy_and_superseded() {
+        let ops = [
+            op(
+                0,
+                0,
+                1,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            op(
+                0,
+                2,
+                9,
+                Call::Restart { name: A },
+                Outcome::Snapshot(obs(2, Phase::Running, 1)),
+            ),
+            op(
+                1,
+                3,
+                4,
+                Call::Status { name: A },
+                Outcome::Snapshot(obs(1, Phase::Stopping, 0)),
+            ),
+            op(
+                1,
+                5,
+                6,
+                Call::Stop { name: A },
+                Outcome::Refused(Refusal::Busy(2, StatusKind::Starting)),
+            ),
+            op(
+                1,
+                10,
+                11,
+                Call::StatusById {
+                    name: A,
+                    generation: 1,
+                },
+                Outcome::Refused(Refusal::Superseded(2)),
+            ),
+        ];
+        assert!(check(&ops, &[A]).is_ok());
+        let mut wrong = ops.to_vec();
+        wrong[1].outcome = Outcome::Snapshot(obs(2, Phase::Running, 0));
+        assert!(check(&wrong, &[A]).is_err(), "a restart must count itself");
+    }
+
+    #[test]
+    fn an_unexplainable_error_is_reported() {
+        let ops = [op(
+            0,
+            0,
+            1,
+            start(false),
+            Outcome::Refused(Refusal::Other("boom".into())),
+        )];
+        let err = check(&ops, &[A]).unwrap_err();
+        assert!(err.report.contains("no sequential step"), "{}", err.report);
+    }
+}

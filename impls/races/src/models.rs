@@ -1,0 +1,376 @@
+//! The protocol models: small bodies (two racing parties, a handful of calls) that loom explores
+//! exhaustively within its preemption bound and shuttle samples, written once over a
+//! [`MakeManager`] and instantiated per design by [`crate::model_suite!`].
+//!
+//! Each model races two parties: the model's main thread and one spawned thread. The actor
+//! design adds its owner and launch-worker threads, and the mutex design's shutdown a helper
+//! thread for a run still starting, which keeps every model within loom's five threads.
+//!
+//! | model | race | what must hold afterwards |
+//! |-------|------|---------------------------|
+//! | [`same_name_start_race`] | two starts of one new name | one run: both callers see the same id, one child spawned and live |
+//! | [`stop_races_natural_exit`] | a stop and the child's own exit | one terminal state, with its exit info, that the stop agrees with |
+//! | [`snapshot_consistency`] | a start+stop of an ended name and a reader | every snapshot keeps the invariants; no reader sees a run go backwards |
+//! | [`shutdown_races_start`] | a start of a new name and a shutdown | when shutdown returns nothing is live; no child outlives it |
+//! | [`restart_races_status`] | a restart and a reader | the reader sees one old and one new run, in order; one child at the end |
+//! | [`readers_never_wait_for_a_stop`] | a stop of a child that ignores SIGTERM, and a reader that must finish before the child may die | the read completes (a stop holding a lock the reader needs is a deadlock) |
+//! | [`concurrent_stops_join`] | two stops of one run | both return the same terminal snapshot (or the later one finds it ended) |
+
+use procman_core::sync::thread;
+use procman_core::{
+    ExitInfo, IfRunning, ProcessError, ProcessSnapshot, SimLauncher, SimScript, Status, StatusKind,
+    StopOptions, Target,
+};
+
+use crate::finding::{Finding, fail};
+use crate::world::{MakeManager, Monotone, World, assert_quiescent, checked, rank, spec};
+
+/// A model body: what the checker runs once per schedule.
+pub type Body = Box<dyn Fn() + Send + Sync + 'static>;
+
+/// A named model.
+#[derive(Clone, Copy, Debug)]
+pub struct Model {
+    /// Its name (also the test's name).
+    pub name: &'static str,
+    /// The body for a design.
+    pub body: fn(MakeManager) -> Body,
+}
+
+/// Every protocol model, in the order of the table above.
+pub const MODELS: &[Model] = &[
+    Model {
+        name: "same_name_start_race",
+        body: same_name_start_race,
+    },
+    Model {
+        name: "stop_races_natural_exit",
+        body: stop_races_natural_exit,
+    },
+    Model {
+        name: "snapshot_consistency",
+        body: snapshot_consistency,
+    },
+    Model {
+        name: "shutdown_races_start",
+        body: shutdown_races_start,
+    },
+    Model {
+        name: "restart_races_status",
+        body: restart_races_status,
+    },
+    Model {
+        name: "readers_never_wait_for_a_stop",
+        body: readers_never_wait_for_a_stop,
+    },
+    Model {
+        name: "concurrent_stops_join",
+        body: concurrent_stops_join,
+    },
+];
+
+/// The model called `name`.
+pub fn model(name: &str) -> Model {
+    *MODELS
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no model named {name:?}"))
+}
+
+const NAME: &str = "web";
+
+fn name() -> Target<'static> {
+    Target::Name(NAME)
+}
+
+/// Unwraps a call that the contract says cannot fail here.
+#[track_caller]
+fn ok(what: &str, result: procman_core::Result<ProcessSnapshot>) -> ProcessSnapshot {
+    match result {
+        Ok(snapshot) => checked(snapshot),
+        Err(e) => fail(Finding::Contract, format!("{what} failed: {e}")),
+    }
+}
+
+/// Two starts of one new name, `ReturnExisting`: exactly one run exists afterwards, both
+/// callers see its id, and exactly one child was spawned.
+pub fn same_name_start_race(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let other = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.start(spec(NAME), IfRunning::ReturnExisting))
+        };
+        let mine = ok(
+            "a racing start",
+            world.manager.start(spec(NAME), IfRunning::ReturnExisting),
+        );
+        let theirs = ok(
+            "a racing start",
+            other.join().expect("the other starter panicked"),
+        );
+        if mine.id != theirs.id {
+            fail(
+                Finding::DuplicateRun,
+                format!("two starts of one name made two runs: {mine:?} and {theirs:?}"),
+            );
+        }
+        let spawned = world.launcher.spawn_count();
+        if spawned != 1 || world.launcher.live_count() != 1 {
+            fail(
+                Finding::DuplicateRun,
+                format!(
+                    "two starts of one name spawned {spawned} children ({} live)",
+                    world.launcher.live_count()
+                ),
+            );
+        }
+        let now = ok("status", world.manager.status(name()));
+        if now.id != mine.id || now.status != Status::Running {
+            fail(
+                Finding::Contract,
+                format!("after both starts returned the name is {now:?}, not running {mine:?}"),
+            );
+        }
+        if world.manager.stats().started != 1 {
+            fail(
+                Finding::DuplicateRun,
+                format!("{:?} after one run", world.manager.stats()),
+            );
+        }
+        world.finish();
+    })
+}
+
+/// A stop racing the child's own exit: the run ends once, as `Stopped` (the stop got there
+/// first) or `Exited(3)` (the exit did, and the stop finds it not running), with its exit info,
+/// and the stop's answer agrees with the final status.
+pub fn stop_races_natural_exit(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let started = world.start_running(NAME);
+        let child = world
+            .launcher
+            .control(NAME)
+            .unwrap_or_else(|| fail(Finding::Contract, "a running run has no live child"));
+        let stopper = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.stop(name(), StopOptions::default()))
+        };
+        child.exit(ExitInfo::Code(3));
+        let stopped = stopper.join().expect("the stopper panicked");
+        let end = ok("status after both", world.manager.status(name()));
+        if end.id != started.id {
+            fail(Finding::DuplicateRun, format!("{end:?} is not {started:?}"));
+        }
+        match (&stopped, &end.status) {
+            (Ok(snapshot), Status::Stopped) if checked(snapshot.clone()) == end => {}
+            (Err(ProcessError::NotRunning { id, status }), Status::Exited(3))
+                if *id == started.id && *status == StatusKind::Exited => {}
+            _ => fail(
+                Finding::Contract,
+                format!(
+                    "a stop racing an exit answered {stopped:?} while the run ended as {end:?}: \
+                     one terminal state, and the stop's answer must agree with it"
+                ),
+            ),
+        }
+        assert_quiescent(&world.launcher, &*world.manager, "after the run ended");
+        world.finish();
+    })
+}
+
+/// A writer starts an ended name (a new run replaces the old one) and stops it, while a reader
+/// reads the name twice and lists: every snapshot keeps the invariants (no torn read) and the
+/// reader never sees the name go backwards.
+pub fn snapshot_consistency(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        world.start_running(NAME);
+        ok(
+            "setup stop",
+            world.manager.stop(name(), StopOptions::default()),
+        );
+        let writer = {
+            let manager = world.manager.clone();
+            thread::spawn(move || {
+                let run = ok(
+                    "the writer's start",
+                    manager.start(spec(NAME), IfRunning::Error),
+                );
+                let end = ok(
+                    "the writer's stop",
+                    manager.stop(Target::Id(&run.id), StopOptions::default()),
+                );
+                if end.id != run.id || end.status != Status::Stopped {
+                    fail(
+                        Finding::Contract,
+                        format!("stopping {run:?} returned {end:?}"),
+                    );
+                }
+            })
+        };
+        let mut reader = Monotone::default();
+        reader.see(ok("a read", world.manager.status(name())));
+        for snapshot in world.manager.list() {
+            reader.see(snapshot);
+        }
+        reader.see(ok("a read", world.manager.status(name())));
+        writer.join().expect("the writer panicked");
+        reader.see(ok("the last read", world.manager.status(name())));
+        world.finish();
+    })
+}
+
+/// A start of a new name racing a shutdown: the start is refused or its run is stopped by the
+/// shutdown — when `shutdown` returns nothing is live — and no child outlives the two.
+pub fn shutdown_races_start(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let starter = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.start(spec(NAME), IfRunning::Error))
+        };
+        world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
+        for snapshot in world.manager.list() {
+            if !checked(snapshot.clone()).status.is_terminal() {
+                fail(
+                    Finding::Leak,
+                    format!(
+                        "{snapshot:?} is live after shutdown returned: a start slipped past it"
+                    ),
+                );
+            }
+        }
+        match starter.join().expect("the starter panicked") {
+            Ok(snapshot) => {
+                checked(snapshot);
+            }
+            Err(ProcessError::ShuttingDown) => {}
+            Err(e) => fail(
+                Finding::Contract,
+                format!("a start racing shutdown failed with {e}, not ShuttingDown"),
+            ),
+        }
+        world.finish();
+    })
+}
+
+/// A restart racing a reader: the reader sees the old run then the new one, never backwards;
+/// the restart's run is the new current run with one restart, and one child is left.
+pub fn restart_races_status(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let first = world.start_running(NAME);
+        let restarter = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.restart(name()))
+        };
+        let mut reader = Monotone::default();
+        reader.see(ok("a read", world.manager.status(name())));
+        reader.see(ok("a read", world.manager.status(name())));
+        let second = ok(
+            "the restart",
+            restarter.join().expect("the restarter panicked"),
+        );
+        let now = reader.see(ok("the last read", world.manager.status(name())));
+        if second.id.generation <= first.id.generation || second.restarts != 1 || now != second {
+            fail(
+                Finding::Contract,
+                format!(
+                    "restarting {first:?} returned {second:?}; the name is now {now:?} \
+                     (want a newer generation with one restart, still current)"
+                ),
+            );
+        }
+        let (spawned, exited, live) = (
+            world.launcher.spawn_count(),
+            world.launcher.exit_count(),
+            world.launcher.live_count(),
+        );
+        if (spawned, exited, live) != (2, 1, 1) {
+            fail(
+                Finding::DuplicateRun,
+                format!("after one restart: {spawned} spawned, {exited} exited, {live} live"),
+            );
+        }
+        world.finish();
+    })
+}
+
+/// A stop of a child that ignores SIGTERM waits for the child; a reader must finish its read
+/// before the child is allowed to die (the model's main thread reads, then ends the child). If
+/// the stop held anything the read needs across its wait, neither could go on: a deadlock,
+/// which both checkers report. (The checkers never time out a wait, so the stop waits for the
+/// child however long its stop timeout is.)
+pub fn readers_never_wait_for_a_stop(make: MakeManager) -> Body {
+    Box::new(move || {
+        let launcher = SimLauncher::new();
+        launcher.script(NAME, SimScript::ignores_term());
+        let world = World::with_launcher(make, launcher);
+        let started = world.start_running(NAME);
+        let child = world
+            .launcher
+            .control(NAME)
+            .unwrap_or_else(|| fail(Finding::Contract, "a running run has no live child"));
+        let stopper = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.stop(name(), StopOptions::default()))
+        };
+        let read = ok("a read during a stop", world.manager.status(name()));
+        if read.id != started.id || rank(read.status.kind()) < rank(StatusKind::Running) {
+            fail(
+                Finding::Contract,
+                format!("a read during a stop saw {read:?}"),
+            );
+        }
+        child.exit(ExitInfo::Code(0));
+        match stopper.join().expect("the stopper panicked") {
+            Ok(end) if end.id == started.id && end.status == Status::Stopped => {}
+            // The read and the exit ran before the stop began.
+            Err(ProcessError::NotRunning { id, .. }) if id == started.id => {}
+            other => fail(
+                Finding::Contract,
+                format!("stopping a child that ignores SIGTERM returned {other:?}"),
+            ),
+        }
+        world.finish();
+    })
+}
+
+/// Two stops of one run: the first to move it to `Stopping` leads the stop, the other joins it;
+/// both return the same terminal snapshot, or the later one finds the run already ended.
+pub fn concurrent_stops_join(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let started = world.start_running(NAME);
+        let other = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.stop(name(), StopOptions::default()))
+        };
+        let mine = world.manager.stop(name(), StopOptions::default());
+        let theirs = other.join().expect("the other stopper panicked");
+        let end = ok("status after both stops", world.manager.status(name()));
+        let answers_agree = |a: &procman_core::Result<ProcessSnapshot>| match a {
+            Ok(snapshot) => checked(snapshot.clone()) == end,
+            Err(ProcessError::NotRunning { id, .. }) => *id == started.id,
+            Err(_) => false,
+        };
+        let at_least_one_led = mine.is_ok() || theirs.is_ok();
+        if end.status != Status::Stopped
+            || end.id != started.id
+            || !answers_agree(&mine)
+            || !answers_agree(&theirs)
+            || !at_least_one_led
+        {
+            fail(
+                Finding::Contract,
+                format!(
+                    "two stops of {started:?} answered {mine:?} and {theirs:?}; the run ended \
+                     as {end:?} (want both the same terminal snapshot, or one NotRunning)"
+                ),
+            );
+        }
+        world.finish();
+    })
+}
