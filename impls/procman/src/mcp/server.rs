@@ -1,0 +1,219 @@
+//! [`ProcmanServer`]: the MCP face of procman (rmcp), with Brummer's tool names.
+//!
+//! This file is the wire glue only: each tool decodes its [`Args`], builds a [`Progress`] when
+//! it may take a while, and hands over to [`Tools`]. Results carry `structuredContent` (the
+//! output schema is generated from the output type) and the same JSON as text; failures are
+//! `isError` results whose text says what to do.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::{Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+
+use super::args::{Args, input_schema};
+use super::error::ToolError;
+use super::progress::Progress;
+use super::schema::*;
+use super::tools::Tools;
+use crate::supervisor::Supervisor;
+
+const INSTRUCTIONS: &str = "procman runs and watches the dev processes configured for this \
+project (procman.toml and package.json scripts); nothing else can be run. Typical flow: \
+scripts_list to see the scripts, scripts_run to start one, wait_for_log to wait until it is \
+ready, logs_stream (follow with nextCursor) and logs_search to read output, scripts_status to \
+check on it, scripts_stop or scripts_restart when done. Processes are identified by script \
+name or by processId (NAME#GENERATION, one run).";
+
+/// One MCP session's handler. Cheap to clone: every clone shares the same [`Supervisor`], so
+/// any number of sessions (and concurrent requests within one) drive one set of processes.
+#[derive(Clone)]
+pub struct ProcmanServer {
+    tools: Tools,
+    tool_router: ToolRouter<Self>,
+}
+
+impl std::fmt::Debug for ProcmanServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcmanServer")
+            .field("supervisor", self.tools.supervisor())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `scripts_list` takes no arguments (and refuses unknown ones). The schema keeps an empty
+/// `properties`, which some clients require of every object schema.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("properties" = {}))]
+pub struct NoParams {}
+
+#[tool_router]
+impl ProcmanServer {
+    /// A handler over `sup`.
+    pub fn new(sup: Arc<Supervisor>) -> Self {
+        ProcmanServer {
+            tools: Tools::new(sup),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Every tool this server offers, as listed to clients.
+    pub fn tools() -> Vec<rmcp::model::Tool> {
+        Self::tool_router().list_all()
+    }
+
+    #[tool(
+        name = "scripts_list",
+        description = "List the scripts procman can run (from procman.toml and package.json) \
+                       with their command, ready pattern and current status.",
+        input_schema = input_schema::<NoParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn scripts_list(&self, args: Args<NoParams>) -> Result<Json<ScriptsList>, ToolError> {
+        args.get("scripts_list")?;
+        Ok(Json(self.tools.scripts_list()))
+    }
+
+    #[tool(
+        name = "scripts_run",
+        description = "Start a configured script in the background. Extra args are appended to \
+                       its command as separate argv elements (never through a shell). Fails if \
+                       it is already running. Returns its processId (NAME#GENERATION).",
+        input_schema = input_schema::<RunParams>(),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn scripts_run(&self, args: Args<RunParams>) -> Result<Json<ProcessResult>, ToolError> {
+        let params = args.get("scripts_run")?;
+        Ok(Json(self.tools.scripts_run(params).await?))
+    }
+
+    #[tool(
+        name = "scripts_stop",
+        description = "Stop a running script: its stop signal to the whole process group, then \
+                       SIGKILL after its stop timeout (force: SIGKILL at once). Returns when it is \
+                       gone; sends progress notifications meanwhile if asked.",
+        input_schema = input_schema::<StopParams>(),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn scripts_stop(
+        &self,
+        args: Args<StopParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<ProcessResult>, ToolError> {
+        let params = args.get("scripts_stop")?;
+        let progress = Progress::for_request(&ctx);
+        Ok(Json(self.tools.scripts_stop(params, &progress).await?))
+    }
+
+    #[tool(
+        name = "scripts_restart",
+        description = "Restart a script: stop it if it is running (as scripts_stop does), then \
+                       start it again with the same arguments. Starts it if it never ran.",
+        input_schema = input_schema::<RestartParams>(),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn scripts_restart(
+        &self,
+        args: Args<RestartParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<ProcessResult>, ToolError> {
+        let params = args.get("scripts_restart")?;
+        let progress = Progress::for_request(&ctx);
+        Ok(Json(self.tools.scripts_restart(params, &progress).await?))
+    }
+
+    #[tool(
+        name = "scripts_status",
+        description = "Status of one script's current run (pid, exit code, restarts, log \
+                       counters), or of every script when name is omitted.",
+        input_schema = input_schema::<StatusParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn scripts_status(
+        &self,
+        args: Args<StatusParams>,
+    ) -> Result<Json<StatusList>, ToolError> {
+        let params = args.get("scripts_status")?;
+        Ok(Json(self.tools.scripts_status(params)?))
+    }
+
+    #[tool(
+        name = "logs_stream",
+        description = "Read a script's output (stdout and stderr, in order). Without cursor: the \
+                       latest lines. To follow, pass the previous nextCursor as cursor; missed \
+                       counts lines dropped from the bounded log in between.",
+        input_schema = input_schema::<LogsParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn logs_stream(&self, args: Args<LogsParams>) -> Result<Json<LogsPage>, ToolError> {
+        let params = args.get("logs_stream")?;
+        Ok(Json(self.tools.logs_stream(params)?))
+    }
+
+    #[tool(
+        name = "logs_search",
+        description = "Search the output of every script's current run (or one script's) for a \
+                       substring or a regex; newest matches kept, ordered by time.",
+        input_schema = input_schema::<SearchParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn logs_search(
+        &self,
+        args: Args<SearchParams>,
+    ) -> Result<Json<SearchResults>, ToolError> {
+        let params = args.get("logs_search")?;
+        Ok(Json(self.tools.logs_search(params)?))
+    }
+
+    #[tool(
+        name = "wait_for_log",
+        description = "Wait until a script's current run prints a line matching a regex (default: \
+                       its configured ready pattern), it ends, or the timeout passes. Lines \
+                       printed before the call count. Stops waiting if the request is cancelled.",
+        input_schema = input_schema::<WaitParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn wait_for_log(
+        &self,
+        args: Args<WaitParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<WaitResult>, ToolError> {
+        let params = args.get("wait_for_log")?;
+        let progress = Progress::for_request(&ctx);
+        let cancelled = ctx.ct.cancelled();
+        Ok(Json(
+            self.tools
+                .wait_for_log(params, &progress, cancelled)
+                .await?,
+        ))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for ProcmanServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("procman", env!("CARGO_PKG_VERSION"))
+                    .with_title("procman process supervisor"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+}

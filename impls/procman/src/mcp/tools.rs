@@ -1,0 +1,426 @@
+//! What each tool does, independent of the wire: [`Tools`] validates the arguments, calls the
+//! process manager and builds the output.
+//!
+//! Manager calls that may block (start, stop, restart: a spawn, a signal and a wait) run on the
+//! blocking pool; readers (status, list, logs) are called directly, since the contract promises
+//! they never wait on a spawn, a stop or a syscall. One `Tools` serves any number of
+//! concurrent requests and clients.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use procman_core::{
+    IfRunning, LogQuery, ProcessError, ProcessId, ProcessSnapshot, StatusKind, StopOptions, Target,
+};
+
+use super::error::{ToolError, clip};
+use super::progress::Progress;
+use super::schema::*;
+use super::view::{line_view, not_started_view, process_view, scripts_list};
+use crate::catalog::Script;
+use crate::supervisor::Supervisor;
+
+/// How often a long operation reports progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// The tools' behaviour over one shared [`Supervisor`].
+#[derive(Clone, Debug)]
+pub struct Tools {
+    sup: Arc<Supervisor>,
+}
+
+/// A name or an exact run, as given by the client.
+pub(super) enum Which {
+    Name(String),
+    Id(ProcessId),
+}
+
+impl Which {
+    fn target(&self) -> Target<'_> {
+        match self {
+            Which::Name(name) => Target::Name(name),
+            Which::Id(id) => Target::Id(id),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Which::Name(name) => name,
+            Which::Id(id) => &id.name,
+        }
+    }
+}
+
+impl Tools {
+    /// Tools over `sup`.
+    pub fn new(sup: Arc<Supervisor>) -> Self {
+        Tools { sup }
+    }
+
+    /// The supervisor behind the tools.
+    pub fn supervisor(&self) -> &Arc<Supervisor> {
+        &self.sup
+    }
+
+    /// `scripts_list`: every configured script with its current status.
+    pub fn scripts_list(&self) -> ScriptsList {
+        scripts_list(self.sup.catalog(), &self.sup.manager().list())
+    }
+
+    /// `scripts_run`: starts a configured script, refusing one that is already live.
+    pub async fn scripts_run(&self, p: RunParams) -> Result<ProcessResult, ToolError> {
+        const TOOL: &str = "scripts_run";
+        let script = self.script(TOOL, &p.name)?;
+        if p.args.len() > MAX_ARGS {
+            return Err(ToolError::bad_args(
+                TOOL,
+                format!("{} args given; pass at most {MAX_ARGS}", p.args.len()),
+            ));
+        }
+        if let Some(long) = p.args.iter().find(|a| a.len() > MAX_ARG_LEN) {
+            return Err(ToolError::bad_args(
+                TOOL,
+                format!(
+                    "an arg is {} bytes long; each may be at most {MAX_ARG_LEN}",
+                    long.len()
+                ),
+            ));
+        }
+        let spec = script.spec_with_args(&p.args)?;
+        let manager = Arc::clone(self.sup.manager());
+        let snap = blocking(move || manager.start(spec, IfRunning::Error))
+            .await?
+            .map_err(ToolError::from_start)?;
+        let message = match snap.status.kind() {
+            StatusKind::Running => format!(
+                "started {} (pid {}); read its output with logs_stream",
+                snap.id,
+                snap.pid.unwrap_or_default()
+            ),
+            _ => format!(
+                "started {}, which has already ended: {}; read its output with logs_stream",
+                snap.id, snap.status
+            ),
+        };
+        Ok(ProcessResult {
+            process: process_view(&snap),
+            message,
+        })
+    }
+
+    /// `scripts_stop`: stops the live run, reporting progress until it is gone.
+    pub async fn scripts_stop(
+        &self,
+        p: StopParams,
+        progress: &Progress,
+    ) -> Result<ProcessResult, ToolError> {
+        const TOOL: &str = "scripts_stop";
+        let which = self.which(TOOL, &p.name, &p.process_id)?;
+        let before = self.status_of(&which)?;
+        let timeout = self.stop_timeout(which.name());
+        let what = if p.force {
+            format!("killing {} (SIGKILL)", before.id)
+        } else {
+            format!(
+                "stopping {} (stop signal, SIGKILL after {} ms)",
+                before.id,
+                timeout.as_millis()
+            )
+        };
+        let manager = Arc::clone(self.sup.manager());
+        let options = StopOptions { force: p.force };
+        let snap = with_progress(progress, what, timeout, move || {
+            manager.stop(which.target(), options)
+        })
+        .await?
+        .map_err(|e| self.not_started(e))?;
+        let message = match snap.status.kind() {
+            StatusKind::Killed if !p.force => format!(
+                "{} did not stop within {} ms and was killed with SIGKILL",
+                snap.id,
+                timeout.as_millis()
+            ),
+            _ => format!("{} is {}", snap.id, snap.status),
+        };
+        Ok(ProcessResult {
+            process: process_view(&snap),
+            message,
+        })
+    }
+
+    /// `scripts_restart`: stops the script if it is live, then starts it again; a script never
+    /// started is simply started.
+    pub async fn scripts_restart(
+        &self,
+        p: RestartParams,
+        progress: &Progress,
+    ) -> Result<ProcessResult, ToolError> {
+        const TOOL: &str = "scripts_restart";
+        let script = self.script(TOOL, &p.name)?;
+        let manager = Arc::clone(self.sup.manager());
+        let timeout = script.spec.stop_timeout;
+        let first_spec = script.spec.clone();
+        let name = p.name.clone();
+        let what = format!("restarting {name}");
+        let snap = with_progress(progress, what, timeout, move || {
+            match manager.restart(Target::Name(&name)) {
+                Err(ProcessError::NotFound { .. }) => manager.start(first_spec, IfRunning::Error),
+                other => other,
+            }
+        })
+        .await?
+        .map_err(ToolError::from_start)?;
+        Ok(ProcessResult {
+            message: format!("restarted {}: now {}", p.name, snap.status),
+            process: process_view(&snap),
+        })
+    }
+
+    /// `scripts_status`: one script's current run, or every script's.
+    pub fn scripts_status(&self, p: StatusParams) -> Result<StatusList, ToolError> {
+        if !p.name.is_empty() {
+            self.script("scripts_status", &p.name)?;
+            let view = match self.sup.manager().status(Target::Name(&p.name)) {
+                Ok(snap) => process_view(&snap),
+                Err(ProcessError::NotFound { .. }) => not_started_view(&p.name),
+                Err(e) => return Err(e.into()),
+            };
+            return Ok(StatusList {
+                processes: vec![view],
+            });
+        }
+        let runs = self.sup.manager().list();
+        let processes = self
+            .sup
+            .catalog()
+            .iter()
+            .map(|script| {
+                runs.iter()
+                    .find(|s| s.name() == script.name())
+                    .map_or_else(|| not_started_view(script.name()), process_view)
+            })
+            .collect();
+        Ok(StatusList { processes })
+    }
+
+    /// `logs_stream`: a page of output from a cursor, or the latest lines.
+    pub fn logs_stream(&self, p: LogsParams) -> Result<LogsPage, ToolError> {
+        const TOOL: &str = "logs_stream";
+        let which = self.which(TOOL, &p.name, &p.process_id)?;
+        let limit = bounded_limit(p.limit, LOGS_LIMIT);
+        let snap = self.status_of(&which)?;
+        let cursor = p
+            .cursor
+            .unwrap_or_else(|| snap.logs.lines.saturating_sub(limit as u64));
+        let chunk = self
+            .sup
+            .manager()
+            .logs_tail(Target::Id(&snap.id), cursor, limit)?;
+        Ok(LogsPage {
+            process_id: snap.id.to_string(),
+            status: snap.status.kind().as_str().into(),
+            lines: chunk.lines.iter().map(line_view).collect(),
+            next_cursor: chunk.next_cursor,
+            missed: chunk.missed,
+        })
+    }
+
+    /// `logs_search`: matching lines across the current runs.
+    pub fn logs_search(&self, p: SearchParams) -> Result<SearchResults, ToolError> {
+        const TOOL: &str = "logs_search";
+        check_pattern(TOOL, "query", &p.query)?;
+        let name = if p.name.is_empty() {
+            None
+        } else {
+            self.script(TOOL, &p.name)?;
+            Some(p.name.clone())
+        };
+        let query = LogQuery {
+            pattern: p.query,
+            regex: p.regex,
+            name,
+            limit: bounded_limit(p.limit, SEARCH_LIMIT),
+        };
+        let matches = self
+            .sup
+            .manager()
+            .logs_search(&query)
+            .map_err(|e| self.not_started(e))?;
+        Ok(SearchResults {
+            matches: matches
+                .iter()
+                .map(|m| SearchHit {
+                    process_id: m.id.to_string(),
+                    line: line_view(&m.line),
+                })
+                .collect(),
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+
+    /// The configured script `name`, or why not.
+    pub(super) fn script(&self, tool: &'static str, name: &str) -> Result<&Script, ToolError> {
+        if name.is_empty() {
+            return Err(ToolError::bad_args(
+                tool,
+                "name is empty; give a script name",
+            ));
+        }
+        if name.len() > MAX_NAME_LEN {
+            return Err(ToolError::bad_args(
+                tool,
+                format!(
+                    "name is {} bytes long; names have at most {MAX_NAME_LEN}",
+                    name.len()
+                ),
+            ));
+        }
+        let catalog = self.sup.catalog();
+        catalog.get(name).ok_or_else(|| {
+            const SHOWN: usize = 20;
+            let names: Vec<&str> = catalog.iter().map(Script::name).take(SHOWN).collect();
+            let known = if names.is_empty() {
+                "; none are configured: add [processes.NAME] tables to procman.toml".into()
+            } else {
+                let more = if catalog.len() > SHOWN { ", …" } else { "" };
+                format!("; the configured scripts are {}{more}", names.join(", "))
+            };
+            ToolError::UnknownScript {
+                name: clip(name, 80),
+                known,
+            }
+        })
+    }
+
+    /// Exactly one of `name` and `process_id`, checked against the catalog.
+    fn which(&self, tool: &'static str, name: &str, process_id: &str) -> Result<Which, ToolError> {
+        match (name.is_empty(), process_id.is_empty()) {
+            (false, true) => {
+                self.script(tool, name)?;
+                Ok(Which::Name(name.to_owned()))
+            }
+            (true, false) => {
+                if process_id.len() > MAX_PROCESS_ID_LEN {
+                    return Err(ToolError::bad_args(
+                        tool,
+                        format!(
+                            "processId is {} bytes long; ids are shorter",
+                            process_id.len()
+                        ),
+                    ));
+                }
+                let id: ProcessId = process_id.parse()?;
+                self.script(tool, &id.name)?;
+                Ok(Which::Id(id))
+            }
+            (true, true) => Err(ToolError::bad_args(
+                tool,
+                "give name (a script) or processId (one run, NAME#GENERATION)",
+            )),
+            (false, false) => Err(ToolError::bad_args(
+                tool,
+                "give name or processId, not both",
+            )),
+        }
+    }
+
+    /// The run `which` names, with "never started" reported as such.
+    pub(super) fn status_of(&self, which: &Which) -> Result<ProcessSnapshot, ToolError> {
+        self.sup
+            .manager()
+            .status(which.target())
+            .map_err(|e| self.not_started(e))
+    }
+
+    /// Maps the manager's "no such name" for a configured script to "not started yet".
+    fn not_started(&self, e: ProcessError) -> ToolError {
+        match e {
+            ProcessError::NotFound { name } if self.sup.catalog().get(&name).is_some() => {
+                ToolError::NotStarted { name }
+            }
+            other => other.into(),
+        }
+    }
+
+    fn stop_timeout(&self, name: &str) -> Duration {
+        self.sup
+            .catalog()
+            .get(name)
+            .map_or(Duration::from_secs(5), |s| s.spec.stop_timeout)
+    }
+}
+
+pub(super) fn check_pattern(
+    tool: &'static str,
+    field: &str,
+    pattern: &str,
+) -> Result<(), ToolError> {
+    if pattern.is_empty() {
+        return Err(ToolError::bad_args(
+            tool,
+            format!("{field} is empty; give text to look for"),
+        ));
+    }
+    if pattern.len() > MAX_PATTERN_LEN {
+        return Err(ToolError::bad_args(
+            tool,
+            format!(
+                "{field} is {} bytes long; use at most {MAX_PATTERN_LEN}",
+                pattern.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `requested` capped at the maximum (0 counts as the default).
+fn bounded_limit(requested: usize, (default, max): (usize, usize)) -> usize {
+    if requested == 0 {
+        default
+    } else {
+        requested.min(max)
+    }
+}
+
+pub(super) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs a blocking manager call on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ToolError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ToolError::Internal(format!("manager call failed: {e}")))
+}
+
+/// Runs a blocking manager call, reporting progress every [`PROGRESS_EVERY`] until it returns.
+async fn with_progress<T: Send + 'static>(
+    progress: &Progress,
+    what: String,
+    expected: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ToolError> {
+    let task = blocking(f);
+    if !progress.is_wanted() {
+        return task.await;
+    }
+    tokio::pin!(task);
+    let started = Instant::now();
+    let total = millis(expected).max(1);
+    progress.report(0, Some(total), what.clone()).await;
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    loop {
+        tokio::select! {
+            result = &mut task => return result,
+            _ = tick.tick() => {
+                let elapsed = millis(started.elapsed());
+                let msg = format!("{what}: {elapsed} ms so far");
+                progress.report(elapsed, Some(total), msg).await;
+            }
+        }
+    }
+}
