@@ -35,6 +35,17 @@ pub enum Command {
     List(ListArgs),
     /// Measure the clock and the harness's own cost per op on this machine, and print them.
     Calibrate,
+    /// Gate on cost and latency against a committed baseline (exit 0 ok, 1 regression, 2 bad input).
+    Gate(crate::gate::GateArgs),
+    /// Export the criterion figures of the seed-table benchmarks, with provenance, to JSON.
+    Seeds(crate::seeds::SeedsArgs),
+    /// Render REPORT.md, index.html and charts/ from result files alone.
+    Report(crate::report::ReportArgs),
+    /// Run the evidence end to end (seed benches, every scenario, all designs) and render it.
+    Reproduce(crate::reproduce::ReproduceArgs),
+    /// Run one op in a loop for the gate's callgrind layer (internal).
+    #[command(hide = true)]
+    CostProbe(crate::gate::probe::ProbeArgs),
 }
 
 /// `harness run`.
@@ -94,6 +105,19 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run(&a, args),
         Command::List(a) => list(&a),
+        Command::Gate(a) => return crate::gate::run(&a),
+        Command::Seeds(a) => return crate::seeds::command(&a),
+        Command::Report(a) => return crate::report::command(&a),
+        Command::Reproduce(a) => return crate::reproduce::command(&a),
+        Command::CostProbe(a) => {
+            return match crate::gate::probe::run_probe(&a) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("harness cost-probe: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Calibrate => {
             let clock = crate::measure::timer::Clock::calibrate();
             let c = crate::measure::overhead::calibrate(&clock, true);

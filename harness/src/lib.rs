@@ -22,14 +22,18 @@ pub mod contender;
 pub mod driver;
 pub mod duration;
 pub mod error;
+pub mod gate;
 pub mod measure;
 pub mod mix;
 pub mod progress;
 pub mod provenance;
+pub mod report;
+pub mod reproduce;
 pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod seeds;
 pub mod table;
 
 pub use contender::Design;

@@ -199,8 +199,37 @@ pub struct RunResult {
     /// voluntary ones are waits the design imposed (contended locks, reply waits),
     /// involuntary ones are preemptions by the scheduler.
     pub client_context_switches: Option<ContextSwitches>,
-    /// The manager's counters at the end of the run.
+    /// The manager's counters at the end of the run (all zero for `launcher = "mcp"`: the
+    /// manager lives in the procman process, and no MCP tool reports them).
     pub manager_stats: ManagerStats,
+    /// `launcher = "mcp"` only: start-up, memory and exit of the procman binary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpFigures>,
+}
+
+/// What the MCP driver measures of the procman binary besides tools/call latency
+/// (`launcher = "mcp"`; see `harness/src/driver/mcp.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct McpFigures {
+    /// The binary driven.
+    pub binary: String,
+    /// Processes configured in the generated procman.toml.
+    pub configured: usize,
+    /// Per start-up probe: from just before the spawn to the `initialize` response read back,
+    /// nanoseconds (the request is written right after the spawn).
+    pub startup_ns: Vec<u64>,
+    /// Per start-up probe: resident set size (VmRSS) once initialized and idle, after
+    /// `tools/list` and one `scripts_list`, nothing started, kibibytes.
+    pub idle_rss_kib: Vec<u64>,
+    /// The measured session's RSS with its processes started, before the clients, KiB.
+    pub started_rss_kib: u64,
+    /// The measured session's RSS after the timed region, KiB.
+    pub after_rss_kib: u64,
+    /// From closing procman's stdin to its exit, with the started processes running,
+    /// nanoseconds; `None` when it did not exit within 10 s (it was then killed).
+    pub exit_after_eof_ns: Option<u64>,
+    /// Children (process-group leaders started by the run) still alive after procman exited.
+    pub children_left: usize,
 }
 
 /// One client group of a run.

@@ -19,6 +19,7 @@ use crate::background::{BackgroundCounts, BackgroundLoad};
 use crate::call::Workload;
 use crate::contender::{Contender, Design};
 use crate::driver::client::{ClientPlan, ClientRecord, Timeline};
+use crate::driver::mcp as mcp_driver;
 use crate::driver::threads::{self, Direct, JoinFailure};
 use crate::driver::tokio as tokio_driver;
 use crate::error::HarnessError;
@@ -107,6 +108,13 @@ impl RunOptions {
         if let Some(seed) = self.seed {
             s.seed = seed;
         }
+        if matches!(s.launcher, LauncherSpec::Mcp(_)) && self.driver == Driver::Tokio {
+            return Err(HarnessError::Options(format!(
+                "--driver tokio: scenario {} drives the procman binary over MCP on stdio, and its \
+                 clients are OS threads; leave --driver out (or pass --driver threads)",
+                s.name
+            )));
+        }
         if self.designs.is_empty() {
             return Err(HarnessError::Options(
                 "--impl: name at least one design (mutex, actor, atomic, atomic-cow)".into(),
@@ -141,6 +149,15 @@ pub fn run_scenario(
     let per_run = s.warmup + s.duration;
     let mut done = Duration::ZERO;
     for &design in &options.designs {
+        if let LauncherSpec::Mcp(_) = &s.launcher
+            && mcp_driver::procman_impl(design).is_none()
+        {
+            progress.note(&format!(
+                "note: {}: procman has no --impl {design}; skipping it",
+                s.name
+            ));
+            continue;
+        }
         for swept in s.sweep_points() {
             let who = if s.sweep.is_empty() {
                 String::new()
@@ -148,7 +165,12 @@ pub fn run_scenario(
                 format!(", {swept} clients")
             };
             progress.message(format!("{design}{who}"));
-            let run = run_one(&s, design, swept, options, &clock, progress, done)?;
+            let run = match &s.launcher {
+                LauncherSpec::Mcp(mcp) => {
+                    mcp_driver::run_one(&s, mcp, design, swept, &clock, progress, done)?
+                }
+                _ => run_one(&s, design, swept, options, &clock, progress, done)?,
+            };
             for lockup in &run.watchdog.suspected_lockups {
                 progress.note(&format!("watchdog: {} {design}: {lockup}", s.name));
             }
@@ -201,7 +223,7 @@ fn launcher(s: &Scenario) -> (Arc<dyn Launcher>, Option<SimLauncher>) {
             sim.default_script(sim_script(children));
             (Arc::new(sim.clone()), Some(sim))
         }
-        LauncherSpec::Os(_) => (Arc::new(OsLauncher::new()), None),
+        LauncherSpec::Os(_) | LauncherSpec::Mcp(_) => (Arc::new(OsLauncher::new()), None),
     }
 }
 
@@ -228,7 +250,13 @@ impl Clients {
 }
 
 /// Sleeps until tick `deadline`, moving the progress bar from `base`.
-fn wait_showing(clock: &Clock, deadline: u64, progress: &Progress, base: Duration, from: u64) {
+pub(crate) fn wait_showing(
+    clock: &Clock,
+    deadline: u64,
+    progress: &Progress,
+    base: Duration,
+    from: u64,
+) {
     loop {
         let now = clock.now();
         if now >= deadline {
@@ -246,10 +274,10 @@ fn wait_showing(clock: &Clock, deadline: u64, progress: &Progress, base: Duratio
 
 /// How long to wait for clients after the timed region before calling them stuck: long enough
 /// for an honest stop or spawn to finish.
-fn grace(s: &Scenario) -> Duration {
+pub(crate) fn grace(s: &Scenario) -> Duration {
     let spawn = match &s.launcher {
         LauncherSpec::Sim(c) => c.spawn_delay,
-        LauncherSpec::Os(_) => Duration::ZERO,
+        LauncherSpec::Os(_) | LauncherSpec::Mcp(_) => Duration::ZERO,
     };
     Duration::from_secs(3) + s.spec.stop_timeout + spawn
 }
@@ -398,6 +426,7 @@ fn run_one(
         watchdog: watch,
         client_context_switches: client_context_switches.filter(|_| !records.is_empty()),
         manager_stats,
+        mcp: None,
     })
 }
 

@@ -1,6 +1,9 @@
 //! The drivers that call the designs: OS threads ([`threads`]) and tokio tasks ([`tokio`]),
-//! over the same client state and records ([`client`]).
+//! over the same client state and records ([`client`]); and [`mcp`], the thread driver's
+//! clients calling the procman binary over MCP on stdio instead of a design in-process.
 
 pub mod client;
+pub mod mcp;
+mod mcp_wire;
 pub mod threads;
 pub mod tokio;

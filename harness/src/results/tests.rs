@@ -90,6 +90,7 @@ fn sample() -> ResultsFile {
             involuntary: 9,
         }),
         manager_stats: ManagerStats::default(),
+        mcp: None,
     };
     ResultsFile::new(
         provenance,

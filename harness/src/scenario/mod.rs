@@ -64,6 +64,9 @@ pub enum LauncherSpec {
     Sim(SimChildren),
     /// The OS launcher: real children.
     Os(OsChildren),
+    /// The `procman` binary (its OS launcher, real children), driven over MCP on stdio by the
+    /// harness's MCP driver (`crate::driver::mcp`).
+    Mcp(McpChildren),
 }
 
 impl LauncherSpec {
@@ -72,6 +75,7 @@ impl LauncherSpec {
         match self {
             LauncherSpec::Sim(_) => "sim",
             LauncherSpec::Os(_) => "os",
+            LauncherSpec::Mcp(_) => "mcp",
         }
     }
 }
@@ -94,6 +98,18 @@ pub enum OsChildren {
     Argv(Vec<String>),
     /// A shell line, run as `sh -c LINE`.
     Shell(String),
+}
+
+/// The processes configured in the `procman.toml` the MCP driver generates (`[mcp]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpChildren {
+    /// What every configured process runs.
+    pub children: OsChildren,
+    /// How many of them are started (`scripts_run`, untimed) before the clients.
+    pub start: usize,
+    /// Extra procman spawns per design that time spawn to `initialize` answered and read the
+    /// idle RSS.
+    pub startup_probes: usize,
 }
 
 /// What every process is started with (`[spec]`).
@@ -241,8 +257,16 @@ impl Scenario {
         let name = Scenario::process_name(index);
         let spec = match &self.launcher {
             LauncherSpec::Sim(_) => ProcessSpec::new(&name, ["sim-child"]),
-            LauncherSpec::Os(OsChildren::Argv(argv)) => ProcessSpec::new(&name, argv.clone()),
-            LauncherSpec::Os(OsChildren::Shell(line)) => ProcessSpec::shell(&name, line),
+            LauncherSpec::Os(OsChildren::Argv(argv))
+            | LauncherSpec::Mcp(McpChildren {
+                children: OsChildren::Argv(argv),
+                ..
+            }) => ProcessSpec::new(&name, argv.clone()),
+            LauncherSpec::Os(OsChildren::Shell(line))
+            | LauncherSpec::Mcp(McpChildren {
+                children: OsChildren::Shell(line),
+                ..
+            }) => ProcessSpec::shell(&name, line),
         };
         spec.with_stop_timeout(self.spec.stop_timeout)
             .with_restart(self.spec.restart)

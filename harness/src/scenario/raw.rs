@@ -32,6 +32,8 @@ pub(super) struct RawScenario {
     pub sim: Option<RawSim>,
     /// Real children (launcher = "os").
     pub os: Option<RawOs>,
+    /// Real children behind the procman binary, driven over MCP (launcher = "mcp").
+    pub mcp: Option<RawMcp>,
     /// The spec every process is started with.
     pub spec: Option<RawSpec>,
     /// Load applied by harness threads while the clients run.
@@ -58,6 +60,16 @@ pub(super) struct RawSim {
 pub(super) struct RawOs {
     pub command: Option<Vec<String>>,
     pub shell: Option<String>,
+}
+
+/// `[mcp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMcp {
+    pub command: Option<Vec<String>>,
+    pub shell: Option<String>,
+    pub start: Option<i64>,
+    pub startup_probes: Option<i64>,
 }
 
 /// `[spec]`.

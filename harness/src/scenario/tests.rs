@@ -374,3 +374,34 @@ fn shipped_scenarios_are_valid() {
         "expected the seven shipped scenarios, found {seen}"
     );
 }
+
+#[test]
+fn mcp_launcher_needs_a_command_refuses_background_and_bounds_start() {
+    let mcp = with("launcher = \"sim\"", "launcher = \"mcp\"")
+        .replace("[sim]\noutput_lines = 3\nstop_delay = \"1s\"\n", "");
+    expect_err(&mcp, "mcp.command", &["no non-empty `command`"]);
+    let mcp = mcp.replace(
+        "[background]",
+        "[mcp]\ncommand = [\"sleep\", \"60\"]\nstart = 9\n\n[background]",
+    );
+    expect_err(&mcp, "mcp.start", &["more than the 5 processes"]);
+    let mcp = mcp.replace("start = 9", "start = 2");
+    expect_err(
+        &mcp,
+        "background",
+        &["not available with launcher = \"mcp\""],
+    );
+    let ok = mcp.replace("churn_per_sec = 5\nlog_lines_per_sec = 100\n", "");
+    let s = parse(&ok).unwrap();
+    assert_eq!(s.launcher.kind(), "mcp");
+    let LauncherSpec::Mcp(m) = &s.launcher else {
+        panic!("not mcp")
+    };
+    assert_eq!((m.start, m.startup_probes), (2, 5));
+    assert_eq!(
+        s.process_spec(0).command,
+        procman_core::Command::Argv(vec!["sleep".into(), "60".into()])
+    );
+    let both = ok.replace("[mcp]", "[os]\nshell = \"x\"\n\n[mcp]");
+    expect_err(&both, "os", &["[os] table is given but launcher = \"mcp\""]);
+}

@@ -10,7 +10,8 @@ use procman_core::{LogMatcher, LogQuery, RestartMode, RestartPolicy};
 use super::raw::{RawArgs, RawBackground, RawCount, RawGroup, RawScenario, RawSpec};
 use super::{
     Background, DEFAULT_SEED, DEFAULT_STALL_BOUND, DEFAULT_WARMUP, Group, GroupClients,
-    LauncherSpec, OpArgs, OsChildren, Pacing, Scenario, ScenarioError, SimChildren, SpecTemplate,
+    LauncherSpec, McpChildren, OpArgs, OsChildren, Pacing, Scenario, ScenarioError, SimChildren,
+    SpecTemplate,
 };
 use crate::duration::{DURATION_FORMAT, parse_duration};
 use crate::mix::{Mix, Op};
@@ -59,12 +60,16 @@ pub(super) fn validate(
 
     let launcher = match raw.launcher.as_str() {
         "sim" => {
-            if raw.os.is_some() {
-                return Err(err(
-                    "os",
-                    "an [os] table is given but launcher = \"sim\"".into(),
-                    "remove [os], or set launcher = \"os\" to run real children",
-                ));
+            for (table, given) in [("os", raw.os.is_some()), ("mcp", raw.mcp.is_some())] {
+                if given {
+                    return Err(err(
+                        table,
+                        format!("an [{table}] table is given but launcher = \"sim\""),
+                        &format!(
+                            "remove [{table}], or set launcher = \"{table}\" to run real children"
+                        ),
+                    ));
+                }
             }
             let sim = raw.sim.unwrap_or_default();
             LauncherSpec::Sim(SimChildren {
@@ -81,33 +86,53 @@ pub(super) fn validate(
                     "remove [sim], or set launcher = \"sim\" for scripted children",
                 ));
             }
+            if raw.mcp.is_some() {
+                return Err(err(
+                    "mcp",
+                    "an [mcp] table is given but launcher = \"os\"".into(),
+                    "rename [mcp] to [os], or set launcher = \"mcp\" to drive the procman binary",
+                ));
+            }
             let os = raw.os.unwrap_or_default();
-            LauncherSpec::Os(match (os.command, os.shell) {
-                (Some(argv), None) if !argv.is_empty() && !argv[0].is_empty() => {
-                    OsChildren::Argv(argv)
-                }
-                (None, Some(line)) if !line.trim().is_empty() => OsChildren::Shell(line),
-                (Some(_), Some(_)) => {
+            LauncherSpec::Os(children(path, "os", os.command, os.shell)?)
+        }
+        "mcp" => {
+            for (table, given) in [("sim", raw.sim.is_some()), ("os", raw.os.is_some())] {
+                if given {
                     return Err(err(
-                        "os",
-                        "both `command` and `shell` are given".into(),
-                        "keep one: `command = [\"prog\", \"arg\"]` or `shell = \"a line\"`",
+                        table,
+                        format!("an [{table}] table is given but launcher = \"mcp\""),
+                        "say what the configured processes run under [mcp] (command or shell)",
                     ));
                 }
-                _ => {
-                    return Err(err(
-                        "os.command",
-                        "no non-empty `command` or `shell` is given for launcher = \"os\"".into(),
-                        "add `command = [\"sleep\", \"3600\"]` (or `shell = \"...\"`) under [os]",
-                    ));
-                }
+            }
+            let mcp = raw.mcp.unwrap_or_default();
+            let start = match mcp.start {
+                None => processes,
+                Some(n) => count(path, "mcp.start", n)?,
+            };
+            if start > processes {
+                return Err(err(
+                    "mcp.start",
+                    format!("{start} is more than the {processes} processes configured"),
+                    "start at most `processes` of them (or leave `start` out to start all)",
+                ));
+            }
+            LauncherSpec::Mcp(McpChildren {
+                children: children(path, "mcp", mcp.command, mcp.shell)?,
+                start,
+                startup_probes: match mcp.startup_probes {
+                    None => 5,
+                    Some(n) => count(path, "mcp.startup_probes", n.min(1000))?,
+                },
             })
         }
         other => {
             return Err(err(
                 "launcher",
                 format!("unknown launcher {other:?}"),
-                "use \"sim\" (scripted in-memory children) or \"os\" (real children)",
+                "use \"sim\" (scripted in-memory children), \"os\" (real children) or \"mcp\" \
+                 (real children behind the procman binary, driven over MCP)",
             ));
         }
     };
@@ -205,6 +230,31 @@ pub(super) fn validate(
     })
 }
 
+/// What real children run: exactly one of `TABLE.command` (argv) and `TABLE.shell`.
+fn children(
+    path: &Path,
+    table: &str,
+    command: Option<Vec<String>>,
+    shell: Option<String>,
+) -> Result<OsChildren, ScenarioError> {
+    match (command, shell) {
+        (Some(argv), None) if !argv.is_empty() && !argv[0].is_empty() => Ok(OsChildren::Argv(argv)),
+        (None, Some(line)) if !line.trim().is_empty() => Ok(OsChildren::Shell(line)),
+        (Some(_), Some(_)) => Err(ScenarioError::new(
+            path,
+            table,
+            "both `command` and `shell` are given",
+            "keep one: `command = [\"prog\", \"arg\"]` or `shell = \"a line\"`",
+        )),
+        _ => Err(ScenarioError::new(
+            path,
+            format!("{table}.command"),
+            format!("no non-empty `command` or `shell` is given for launcher = \"{table}\""),
+            format!("add `command = [\"sleep\", \"3600\"]` (or `shell = \"...\"`) under [{table}]"),
+        )),
+    }
+}
+
 fn spec(path: &Path, raw: RawSpec) -> Result<SpecTemplate, ScenarioError> {
     let defaults = SpecTemplate::default();
     let mode = match raw.restart.as_deref() {
@@ -272,6 +322,17 @@ fn background(
             Some(n) => positive(path, "background.error_line_every", n, i64::MAX)? as u64,
         },
     };
+    if let LauncherSpec::Mcp(_) = launcher
+        && !bg.is_idle()
+    {
+        return Err(ScenarioError::new(
+            path,
+            "background",
+            "is not available with launcher = \"mcp\" (the manager lives in the procman \
+             process, out of the harness's reach)",
+            "remove [background]; put load in a [[group]] (e.g. an open-loop scripts_restart group)",
+        ));
+    }
     if matches!(launcher, LauncherSpec::Os(_)) {
         for (key, v) in [
             ("background.log_lines_per_sec", bg.log_lines_per_sec),

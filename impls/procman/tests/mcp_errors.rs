@@ -278,18 +278,42 @@ fn malformed_json_rpc_does_not_stop_the_server() {
     );
     assert_eq!(raw.response(1)["result"]["serverInfo"]["name"], "procman");
     raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-    // Not JSON at all: ignored (there is no id to answer).
+    // Not JSON at all: a parse error, with no id (none could be read).
     raw.send("this is not json {{{");
-    // JSON, but not a JSON-RPC message: an Invalid Request error.
+    let parse = raw.next();
+    assert_eq!(parse["error"]["code"], -32700, "{parse}");
+    assert!(parse.get("id").is_none_or(Value::is_null), "{parse}");
+    assert!(
+        parse["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one JSON-RPC 2.0 message per line"),
+        "{parse}"
+    );
+    // JSON, but not a JSON-RPC message: an Invalid Request error, with the id when it has one.
     raw.send(r#"{"hello":"world"}"#);
     let invalid = raw.next();
     assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
-    // A request line beyond the size limit: dropped.
+    raw.send(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"not an object"}"#);
+    let invalid = raw.response(7);
+    assert!(invalid.get("error").is_some(), "{invalid}");
+    // An unknown notification: never answered (the next answer is for the next request).
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/whatever","params":{}}"#);
+    // A request line beyond the size limit: discarded unread, and said so.
     let big = format!(
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"logs_search","arguments":{{"query":"{}"}}}}}}"#,
         "y".repeat(2 << 20)
     );
     raw.send(&big);
+    let too_long = raw.next();
+    assert_eq!(too_long["error"]["code"], -32600, "{too_long}");
+    assert!(
+        too_long["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 1048576 bytes"),
+        "{too_long}"
+    );
     // Arguments that are not an object.
     raw.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"scripts_run","arguments":[1,2]}}"#);
     let bad = raw.response(3);

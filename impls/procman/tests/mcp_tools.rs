@@ -317,3 +317,60 @@ async fn wait_for_log_stops_waiting_when_cancelled() {
     assert_eq!(status["processes"][0]["status"], "running");
     server.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_stop_returns_at_once_and_the_stop_completes() {
+    let project = Project::new(CONFIG);
+    let server = start(&project).await;
+    let run = server.ok("scripts_run", json!({"name": "stubborn"})).await;
+    server
+        .ok(
+            "wait_for_log",
+            json!({"name": "stubborn", "pattern": "started"}),
+        )
+        .await;
+    let args = json!({"name": "stubborn"});
+    let request = ClientRequest::CallToolRequest(Request::new(
+        CallToolRequestParams::new("scripts_stop")
+            .with_arguments(args.as_object().unwrap().clone()),
+    ));
+    let handle = server
+        .client
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await
+        .expect("send");
+    // Cancel once the stop is in flight (its first progress report says so).
+    let token = handle.progress_token.clone();
+    let progress = std::sync::Arc::clone(&server.progress);
+    eventually("scripts_stop to report progress", || {
+        progress
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|p| p.progress_token == token)
+    })
+    .await;
+    handle.cancel(Some("test".into())).await.expect("cancel");
+    server
+        .stderr_contains("cancelled by the client; the operation completes in the background")
+        .await;
+    // Still serving, and the stop (SIGKILL after stubborn's 600 ms) completes anyway.
+    server
+        .ok("scripts_status", json!({"name": "stubborn"}))
+        .await;
+    gone(pid_of(&run)).await;
+    eventually_status(&server, "stubborn", "killed").await;
+    server.close().await;
+}
+
+/// Polls scripts_status until `name` has `status`.
+async fn eventually_status(server: &Server, name: &str, status: &str) {
+    for _ in 0..1500 {
+        let s = server.ok("scripts_status", json!({"name": name})).await;
+        if s["processes"][0]["status"] == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{name} never became {status}");
+}

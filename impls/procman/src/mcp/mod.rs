@@ -8,19 +8,19 @@ pub mod progress;
 pub mod schema;
 pub mod server;
 pub mod tools;
+pub mod transport;
 pub mod view;
 pub mod wait;
 
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
-use rmcp::transport::async_rw::AsyncRwTransport;
 
 pub use self::server::ProcmanServer;
 use crate::supervisor::{EXIT_STOP_TIMEOUT, EXIT_WAIT, Supervisor};
 
-/// Largest JSON-RPC message accepted, in bytes; a longer line is dropped (and logged), and the
-/// server keeps serving.
+/// Largest JSON-RPC message accepted, in bytes; a longer line is discarded unread and answered
+/// with a JSON-RPC error, and the server keeps serving.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// Why the server stopped serving.
@@ -37,8 +37,7 @@ pub enum ExitReason {
 pub async fn serve_stdio(sup: Arc<Supervisor>) -> ExitReason {
     let server = ProcmanServer::new(Arc::clone(&sup));
     let (read, write) = rmcp::transport::stdio_pipes();
-    let transport =
-        AsyncRwTransport::new_server(read, write).with_max_line_length(MAX_MESSAGE_BYTES);
+    let transport = transport::LineTransport::new(read, write, MAX_MESSAGE_BYTES);
     let serve = async move {
         match server.serve(transport).await {
             Ok(running) => {

@@ -98,7 +98,8 @@ impl ProcmanServer {
         name = "scripts_stop",
         description = "Stop a running script: its stop signal to the whole process group, then \
                        SIGKILL after its stop timeout (force: SIGKILL at once). Returns when it is \
-                       gone; sends progress notifications meanwhile if asked.",
+                       gone; sends progress notifications meanwhile if asked. If the request is \
+                       cancelled the stop still completes, without a result.",
         input_schema = input_schema::<StopParams>(),
         annotations(
             read_only_hint = false,
@@ -114,7 +115,12 @@ impl ProcmanServer {
     ) -> Result<Json<ProcessResult>, ToolError> {
         let params = args.get("scripts_stop")?;
         let progress = Progress::for_request(&ctx);
-        Ok(Json(self.tools.scripts_stop(params, &progress).await?))
+        let cancelled = ctx.ct.cancelled();
+        Ok(Json(
+            self.tools
+                .scripts_stop(params, &progress, cancelled)
+                .await?,
+        ))
     }
 
     #[tool(
@@ -136,7 +142,12 @@ impl ProcmanServer {
     ) -> Result<Json<ProcessResult>, ToolError> {
         let params = args.get("scripts_restart")?;
         let progress = Progress::for_request(&ctx);
-        Ok(Json(self.tools.scripts_restart(params, &progress).await?))
+        let cancelled = ctx.ct.cancelled();
+        Ok(Json(
+            self.tools
+                .scripts_restart(params, &progress, cancelled)
+                .await?,
+        ))
     }
 
     #[tool(

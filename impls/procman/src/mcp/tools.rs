@@ -6,6 +6,7 @@
 //! they never wait on a spawn, a stop or a syscall. One `Tools` serves any number of
 //! concurrent requests and clients.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -108,11 +109,15 @@ impl Tools {
         })
     }
 
-    /// `scripts_stop`: stops the live run, reporting progress until it is gone.
+    /// `scripts_stop`: stops the live run, reporting progress until it is gone. When
+    /// `cancelled` completes first the call returns [`ToolError::Cancelled`] at once (no more
+    /// progress, no result); the stop itself carries on to its end, since a process group half
+    /// signalled is worse than one stopped.
     pub async fn scripts_stop(
         &self,
         p: StopParams,
         progress: &Progress,
+        cancelled: impl Future<Output = ()>,
     ) -> Result<ProcessResult, ToolError> {
         const TOOL: &str = "scripts_stop";
         let which = self.which(TOOL, &p.name, &p.process_id)?;
@@ -129,7 +134,7 @@ impl Tools {
         };
         let manager = Arc::clone(self.sup.manager());
         let options = StopOptions { force: p.force };
-        let snap = with_progress(progress, what, timeout, move || {
+        let snap = with_progress(progress, what, timeout, cancelled, move || {
             manager.stop(which.target(), options)
         })
         .await?
@@ -149,11 +154,13 @@ impl Tools {
     }
 
     /// `scripts_restart`: stops the script if it is live, then starts it again; a script never
-    /// started is simply started.
+    /// started is simply started. Cancellation as for [`Tools::scripts_stop`]: the call
+    /// returns at once, the restart completes.
     pub async fn scripts_restart(
         &self,
         p: RestartParams,
         progress: &Progress,
+        cancelled: impl Future<Output = ()>,
     ) -> Result<ProcessResult, ToolError> {
         const TOOL: &str = "scripts_restart";
         let script = self.script(TOOL, &p.name)?;
@@ -162,7 +169,7 @@ impl Tools {
         let first_spec = script.spec.clone();
         let name = p.name.clone();
         let what = format!("restarting {name}");
-        let snap = with_progress(progress, what, timeout, move || {
+        let snap = with_progress(progress, what, timeout, cancelled, move || {
             match manager.restart(Target::Name(&name)) {
                 Err(ProcessError::NotFound { .. }) => manager.start(first_spec, IfRunning::Error),
                 other => other,
@@ -396,27 +403,34 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ToolError::Internal(format!("manager call failed: {e}")))
 }
 
-/// Runs a blocking manager call, reporting progress every [`PROGRESS_EVERY`] until it returns.
+/// Runs a blocking manager call, reporting progress every [`PROGRESS_EVERY`] until it returns
+/// (when the client asked for progress). If `cancelled` completes first, returns
+/// [`ToolError::Cancelled`] at once and leaves the call to finish on the blocking pool.
 async fn with_progress<T: Send + 'static>(
     progress: &Progress,
     what: String,
     expected: Duration,
+    cancelled: impl Future<Output = ()>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ToolError> {
     let task = blocking(f);
-    if !progress.is_wanted() {
-        return task.await;
-    }
     tokio::pin!(task);
+    tokio::pin!(cancelled);
     let started = Instant::now();
     let total = millis(expected).max(1);
-    progress.report(0, Some(total), what.clone()).await;
+    if progress.is_wanted() {
+        progress.report(0, Some(total), what.clone()).await;
+    }
     let mut tick =
         tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
     loop {
         tokio::select! {
             result = &mut task => return result,
-            _ = tick.tick() => {
+            () = &mut cancelled => {
+                tracing::info!(operation = %what, "cancelled by the client; the operation completes in the background");
+                return Err(ToolError::Cancelled);
+            }
+            _ = tick.tick(), if progress.is_wanted() => {
                 let elapsed = millis(started.elapsed());
                 let msg = format!("{what}: {elapsed} ms so far");
                 progress.report(elapsed, Some(total), msg).await;

@@ -1,0 +1,188 @@
+//! A small XML well-formedness check for the report's own output (SVG charts, the XHTML-clean
+//! index page): one root element, tags nested and closed, attributes quoted and unique, `&`
+//! only in the five predefined or numeric entities, no `<` in text or attribute values.
+//! Comments, processing instructions, a DOCTYPE and CDATA sections are skipped. It checks
+//! well-formedness, not validity against a schema; it exists so the report need not depend
+//! on an XML library.
+
+/// `Ok` when `doc` is well-formed; else the first problem with its line.
+pub fn check(doc: &str) -> Result<(), String> {
+    let b = doc.as_bytes();
+    let mut i = 0;
+    let mut stack: Vec<&str> = Vec::new();
+    let mut roots = 0;
+    let line = |at: usize| doc[..at.min(doc.len())].matches('\n').count() + 1;
+    let fail = |at: usize, what: String| Err(format!("line {}: {what}", line(at)));
+    while i < b.len() {
+        if b[i] != b'<' {
+            let end = doc[i..].find('<').map_or(b.len(), |n| i + n);
+            let text = &doc[i..end];
+            if stack.is_empty() && !text.trim().is_empty() {
+                return fail(i, "text outside the root element".into());
+            }
+            if let Err(e) = entities(text) {
+                return fail(i, e);
+            }
+            i = end;
+            continue;
+        }
+        let rest = &doc[i..];
+        let skip = |open: &str, close: &str| -> Option<usize> {
+            rest.strip_prefix(open)?;
+            rest.find(close).map(|n| n + close.len())
+        };
+        if rest.starts_with("<!--") {
+            match skip("<!--", "-->") {
+                Some(n) => i += n,
+                None => return fail(i, "comment never closed".into()),
+            }
+        } else if rest.starts_with("<![CDATA[") {
+            match skip("<![CDATA[", "]]>") {
+                Some(n) => i += n,
+                None => return fail(i, "CDATA never closed".into()),
+            }
+        } else if rest.starts_with("<?") {
+            match skip("<?", "?>") {
+                Some(n) => i += n,
+                None => return fail(i, "processing instruction never closed".into()),
+            }
+        } else if rest.starts_with("<!") {
+            match rest.find('>') {
+                Some(n) => i += n + 1,
+                None => return fail(i, "declaration never closed".into()),
+            }
+        } else if let Some(after) = rest.strip_prefix("</") {
+            let Some(n) = after.find('>') else {
+                return fail(i, "end tag never closed".into());
+            };
+            let name = after[..n].trim();
+            match stack.pop() {
+                Some(open) if open == name => {}
+                Some(open) => return fail(i, format!("</{name}> closes <{open}>")),
+                None => return fail(i, format!("</{name}> with no open element")),
+            }
+            i += 2 + n + 1;
+        } else {
+            let (name, len, empty) = match start_tag(rest) {
+                Ok(t) => t,
+                Err(e) => return fail(i, e),
+            };
+            if stack.is_empty() {
+                roots += 1;
+                if roots > 1 {
+                    return fail(i, format!("a second root element <{name}>"));
+                }
+            }
+            if !empty {
+                stack.push(name);
+            }
+            i += len;
+        }
+    }
+    match (stack.last(), roots) {
+        (Some(open), _) => Err(format!("<{open}> is never closed")),
+        (None, 0) => Err("no root element".into()),
+        _ => Ok(()),
+    }
+}
+
+/// Parses a start tag at the start of `s`: its name, its length, whether it is empty (`/>`).
+fn start_tag(s: &str) -> Result<(&str, usize, bool), String> {
+    let body = &s[1..];
+    let name_len = body
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .ok_or("start tag never closed")?;
+    let name = &body[..name_len];
+    if name.is_empty()
+        || !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+    {
+        return Err(format!("bad element name {name:?}"));
+    }
+    let mut rest = &body[name_len..];
+    let mut seen: Vec<&str> = Vec::new();
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("/>") {
+            return Ok((name, s.len() - r.len(), true));
+        }
+        if let Some(r) = rest.strip_prefix('>') {
+            return Ok((name, s.len() - r.len(), false));
+        }
+        let eq = rest
+            .find('=')
+            .ok_or_else(|| format!("<{name}>: attribute without a value"))?;
+        let attr = rest[..eq].trim();
+        if attr.is_empty() || attr.contains(|c: char| c.is_whitespace() || c == '<' || c == '>') {
+            return Err(format!("<{name}>: bad attribute name {attr:?}"));
+        }
+        if seen.contains(&attr) {
+            return Err(format!("<{name}>: attribute {attr} given twice"));
+        }
+        seen.push(attr);
+        let after = rest[eq + 1..].trim_start();
+        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let quote = quote.ok_or_else(|| format!("<{name}>: value of {attr} is not quoted"))?;
+        let end = after[1..]
+            .find(quote)
+            .ok_or_else(|| format!("<{name}>: value of {attr} never closed"))?;
+        let value = &after[1..1 + end];
+        if value.contains('<') {
+            return Err(format!("<{name}>: '<' in the value of {attr}"));
+        }
+        entities(value).map_err(|e| format!("<{name}> {attr}: {e}"))?;
+        rest = &after[end + 2..];
+    }
+}
+
+/// Checks that every `&` in `text` starts a known entity.
+fn entities(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        let after = &rest[at + 1..];
+        let end = after.find(';').ok_or("'&' without ';' (write &amp;)")?;
+        let name = &after[..end];
+        let ok = matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+            || name
+                .strip_prefix("#x")
+                .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+            || name
+                .strip_prefix('#')
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            return Err(format!("unknown entity &{name};"));
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn accepts_well_formed_documents() {
+        check("<?xml version=\"1.0\"?>\n<svg a=\"1\" b='2'><g><text>x &amp; y &#160;</text></g><rect/></svg>").unwrap();
+        check("<!DOCTYPE html>\n<html><!-- c --><body><p>a &gt; b</p></body></html>").unwrap();
+    }
+
+    #[test]
+    fn rejects_what_a_parser_would() {
+        for bad in [
+            "<svg><g></svg>",
+            "<svg></svg><svg></svg>",
+            "<svg a=1></svg>",
+            "<svg a=\"1\" a=\"2\"></svg>",
+            "<svg>a & b</svg>",
+            "<svg>&nbsp;</svg>",
+            "<svg>",
+            "text",
+            "<svg a=\"<\"></svg>",
+        ] {
+            assert!(check(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+}
