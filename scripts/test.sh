@@ -20,3 +20,18 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
+
+step "race verification: loom, shuttle, linearizability, seeded bugs"
+scripts/check-races.sh
+
+step "seed benches, each benchmark run once (cargo bench -- --test)"
+cargo bench -p procman-harness --locked --bench seeds --bench floors -- --test
+
+step "latency gate (quick) against reports/baseline.json"
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "valgrind not found; installing it (the gate's instruction layer runs under callgrind)"
+    if [ "$(id -u)" -eq 0 ]; then sudo_cmd=""; else sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq valgrind
+fi
+cargo build --release --locked -p procman-harness --bin harness
+target/release/harness gate --quick --baseline reports/baseline.json

@@ -61,9 +61,19 @@ pub struct GateArgs {
     /// Skip layer 2 (latency).
     #[arg(long)]
     pub skip_latency: bool,
+    /// Fail on the first measurement: do not measure a regressed metric again to confirm it.
+    #[arg(long)]
+    pub no_confirm: bool,
 }
 
-fn measure(args: &GateArgs, kind: &str) -> Result<GateFile, String> {
+/// Which metrics to measure: all, or only these `(metric, design)` pairs (a confirmation).
+type Only<'a> = Option<&'a [(String, String)]>;
+
+fn wanted(only: Only<'_>, name: &str, design: &str) -> bool {
+    only.is_none_or(|o| o.iter().any(|(m, d)| m == name && d == design))
+}
+
+fn measure(args: &GateArgs, kind: &str, only: Only<'_>) -> Result<GateFile, String> {
     let root = workspace_root();
     let mut metrics = Vec::new();
     let mut valgrind = None;
@@ -74,6 +84,10 @@ fn measure(args: &GateArgs, kind: &str) -> Result<GateFile, String> {
             std::env::current_exe().map_err(|e| format!("cannot find the harness binary: {e}"))?;
         for design in latency::DESIGNS {
             for op in CostOp::ALL {
+                let name = format!("instructions/{}", op.name());
+                if !wanted(only, &name, design.name()) {
+                    continue;
+                }
                 progress.message(format!("callgrind: {design} {}", op.name()));
                 let samples = (0..callgrind::repetitions(args.quick))
                     .map(|_| callgrind::per_op(&exe, design, op, args.quick))
@@ -81,7 +95,7 @@ fn measure(args: &GateArgs, kind: &str) -> Result<GateFile, String> {
                     .map_err(|e| e.to_string())?;
                 metrics.push(latency::summarise_in(
                     Layer::Instructions,
-                    &format!("instructions/{}", op.name()),
+                    &name,
                     design,
                     "instructions/op",
                     samples,
@@ -90,8 +104,17 @@ fn measure(args: &GateArgs, kind: &str) -> Result<GateFile, String> {
             }
         }
     }
-    if !args.skip_latency {
-        metrics.extend(latency::measure(&root, args.quick, &progress)?);
+    let latency_wanted = only.is_none_or(|o| {
+        o.iter()
+            .any(|(m, _)| m.starts_with("p99_ns/") || m.starts_with("p99_ratio"))
+    });
+    if !args.skip_latency && latency_wanted {
+        let measured = latency::measure(&root, args.quick, &progress)?;
+        metrics.extend(
+            measured
+                .into_iter()
+                .filter(|m| wanted(only, &m.name, &m.design)),
+        );
     }
     progress.finish();
     Ok(GateFile {
@@ -111,7 +134,7 @@ pub fn run(args: &GateArgs) -> ExitCode {
         ExitCode::from(2)
     };
     if args.update_baseline {
-        let file = match measure(args, BASELINE_KIND) {
+        let file = match measure(args, BASELINE_KIND, None) {
             Ok(f) => f,
             Err(e) => return unusable(e),
         };
@@ -133,12 +156,41 @@ pub fn run(args: &GateArgs) -> ExitCode {
     };
     let current = match &args.current {
         Some(path) => GateFile::read(path),
-        None => measure(args, MEASUREMENTS_KIND),
+        None => measure(args, MEASUREMENTS_KIND, None),
     };
-    let current = match current {
+    let mut current = match current {
         Ok(c) => c,
         Err(e) => return unusable(e),
     };
+    // A regression must show twice. Each regressed metric is measured once more and keeps the
+    // better of its two figures, so one unlucky measurement (a preempted client, an unusual
+    // interleaving under valgrind) cannot fail the gate, and a real regression still does.
+    if args.current.is_none() && !args.no_confirm {
+        let regressed: Vec<(String, String)> = compare::compare(&baseline, &current)
+            .into_iter()
+            .filter(|r| r.verdict == compare::Verdict::Regressed)
+            .map(|r| (r.metric, r.design))
+            .collect();
+        if !regressed.is_empty() {
+            eprintln!(
+                "harness gate: {} metric(s) over their limit; measuring them again to confirm",
+                regressed.len()
+            );
+            let again = match measure(args, MEASUREMENTS_KIND, Some(&regressed)) {
+                Ok(f) => f,
+                Err(e) => return unusable(e),
+            };
+            for m in &mut current.metrics {
+                if let Some(second) = again.find(&m.name, &m.design) {
+                    eprintln!(
+                        "harness gate: {} {}: {:.3} then {:.3}",
+                        m.name, m.design, m.value, second.value
+                    );
+                    m.value = m.value.min(second.value);
+                }
+            }
+        }
+    }
     // Only the layers measured now are compared.
     baseline.metrics.retain(|m| {
         !(args.skip_instructions && m.layer == Layer::Instructions

@@ -17,6 +17,9 @@ use crate::contender::Design;
 /// Processes each of the probe's managers holds (the `list` op walks all of them).
 pub const PROBE_PROCESSES: usize = 50;
 
+/// The line the `log_append` op appends.
+const APPENDED_LINE: &str = "GET /api/health 200 0.4ms";
+
 /// Managers the probe spreads its iterations over, round robin. Each registry hashes names
 /// with its own random seed, so `list`'s sort sees a different input order in each; averaging
 /// over several registries keeps that order from moving the per-op count by more than a few
@@ -109,8 +112,20 @@ pub fn run_probe(args: &ProbeArgs) -> Result<(), String> {
         let ctl = launcher
             .control("proc-0")
             .ok_or("the simulated child of proc-0 is not live")?;
-        for i in 0..20 {
-            ctl.emit(Stream::Stdout, &format!("warm line {i}"));
+        // A log append is measured in the steady state of a full ring (each append drops the
+        // oldest line), whatever the iteration count: fill the ring first.
+        let warm = match args.op {
+            CostOp::LogAppend => ManagerConfig::default().log_ring.max_lines,
+            _ => 20,
+        };
+        for i in 0..warm {
+            if args.op == CostOp::LogAppend {
+                // The very line measured, so the allocator is in its steady state too (each
+                // dropped line frees a block of the size the next append takes).
+                ctl.emit(Stream::Stdout, APPENDED_LINE);
+            } else {
+                ctl.emit(Stream::Stdout, &format!("warm line {i}"));
+            }
         }
         managers.push((manager, ctl));
     }
@@ -128,7 +143,7 @@ pub fn run_probe(args: &ProbeArgs) -> Result<(), String> {
                 black_box(manager.start(churn.clone(), IfRunning::Error).ok());
                 black_box(manager.stop(Target::Name("churn"), Default::default()).ok());
             }
-            CostOp::LogAppend => ctl.emit(Stream::Stdout, black_box("GET /api/health 200 0.4ms")),
+            CostOp::LogAppend => ctl.emit(Stream::Stdout, black_box(APPENDED_LINE)),
             CostOp::LogTail => {
                 black_box(manager.logs_tail(Target::Name("proc-0"), 5, 10).ok());
             }

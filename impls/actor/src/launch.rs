@@ -8,7 +8,10 @@
 //! 3. `Child::attach` with a [`RunEvents`] sink: from here events may arrive on any thread,
 //!    including this one, synchronously, inside `attach`;
 //! 4. `Attached`: queued after every event `attach` delivered, so its answer is the snapshot
-//!    current after attach (possibly already terminal).
+//!    current after attach (possibly already terminal). If the child exited and another start
+//!    or restart of the name replaced the run before `Attached` arrived, the owner answers
+//!    `Superseded`, and the answer is the run's terminal snapshot, read from the [`RunEnd`] the
+//!    `Spawned` reply handed back (published before the run could be replaced).
 //!
 //! If the owner refuses step 2 (it is gone), the orphan child is killed.
 
@@ -23,8 +26,9 @@ use procman_core::{
 };
 
 use crate::mailbox::{Mailbox, Post};
-use crate::messages::{Call, Event, Msg, Ticket};
+use crate::messages::{Attach, Call, Event, Msg, Ticket};
 use crate::reply::{ReplyTo, call, call_result};
+use crate::run_end::RunEnd;
 use crate::stopper::kill;
 
 /// Where a run's child reports: the owner's mailbox, tagged with the run's id so that events
@@ -75,22 +79,30 @@ pub(crate) fn launch(
             .unwrap_or(ProcessError::ManagerGone));
         }
     };
-    let recorded = call_result(post, |reply: ReplyTo<PmResult<()>>| {
+    let recorded = call_result(post, |reply: ReplyTo<PmResult<Arc<RunEnd>>>| {
         Msg::Call(Call::Spawned {
             id: id.clone(),
             child: child.clone(),
             reply,
         })
     });
-    if let Err(e) = recorded {
-        kill(&*child);
-        return Err(e);
-    }
+    let end = match recorded {
+        Ok(end) => end,
+        Err(e) => {
+            kill(&*child);
+            return Err(e);
+        }
+    };
     child.attach(Arc::new(RunEvents {
         mailbox: events_to.clone(),
         id: id.clone(),
     }));
-    call_result(post, |reply| Msg::Call(Call::Attached { id, reply }))
+    match call_result(post, |reply| Msg::Call(Call::Attached { id, reply }))? {
+        Attach::Current(snapshot) => Ok(snapshot),
+        // Replaced, so ended: the owner published the end before it admitted the replacement,
+        // and so before it answered `Attached`. This reads it; it never waits.
+        Attach::Superseded => end.result(),
+    }
 }
 
 /// Reports the spawn as abandoned if the launcher panics, so that the run does not stay

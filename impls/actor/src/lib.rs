@@ -20,7 +20,7 @@
 //! |------|----------|------------------------------|
 //! | `status`, `list`, `logs_tail`, `stats` | one request, one reply | `list` sorted by name |
 //! | `logs_search` | one request (the pattern compiled by the caller), one reply | the runs' hits merged by time, newest `limit` kept |
-//! | `start` | `Begin` (admit: shutdown check, limit, generation, `Starting`) → `Spawned` (`Running`, pid) → `Attached` (the snapshot after attach) | `Launcher::spawn` between `Begin` and `Spawned`, `Child::attach` between `Spawned` and `Attached` |
+//! | `start` | `Begin` (admit: shutdown check, limit, generation, `Starting`) → `Spawned` (`Running`, pid; answers with the run's end) → `Attached` (the snapshot after attach, or `Superseded`) | `Launcher::spawn` between `Begin` and `Spawned`, `Child::attach` between `Spawned` and `Attached` |
 //! | `stop` | `Stop` (`Running -> Stopping`; hands back the child and the run's end) | `run_stop_sequence`, then the wait for the end the owner publishes |
 //! | `restart` | `Restart` (stop first, or the run has ended) → `Begin` | as `stop`, then as `start` |
 //! | `shutdown` | `Shutdown` (flag; every live run to `Stopping`; the answer waits until every spawn in flight has resolved) | every stop signal at once, SIGKILL at each run's deadline |
@@ -30,6 +30,12 @@
 //! is answered after every event `attach` delivered, so `start` returns the snapshot current
 //! after attach, terminal if the child died at once. Events carry their run's [`ProcessId`];
 //! the owner drops those of a superseded run.
+//!
+//! A run that died at once can even be replaced — by another caller's start or restart of the
+//! name — before its starter's `Attached` arrives. The owner then answers `Superseded`, and
+//! `start` returns the run's own terminal snapshot, read from the run's end that the `Spawned`
+//! reply handed back: a run is replaced only after its exit is recorded, and the owner publishes
+//! the end when it records the exit, so the read never waits.
 //!
 //! [`ProcessId`]: procman_core::ProcessId
 //!

@@ -117,6 +117,11 @@ impl Inbox {
                 continue;
             }
             bell.asleep.store(true, Ordering::SeqCst);
+            // SEEDED BUG `seeded-bug-lost-wakeup` (procman-races catalogue): without this
+            // re-check, a message posted after the first look but before `asleep` was set
+            // never rings the doorbell (its sender read `asleep == false`), and the owner
+            // sleeps through it while its caller waits for the answer.
+            #[cfg(not(feature = "seeded-bug-lost-wakeup"))]
             if let Some(msg) = self.try_next() {
                 bell.asleep.store(false, Ordering::SeqCst);
                 return Some(msg);

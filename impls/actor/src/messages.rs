@@ -67,10 +67,12 @@ pub(crate) enum Call {
     /// Admit a start or the start half of a restart.
     Begin { start: StartKind, reply: BeginReply },
     /// The child of a `Starting` run was spawned: record it (`Running`) before it is attached.
+    /// The answer is the run's end, which the starter needs if the run is replaced before its
+    /// `Attached` arrives.
     Spawned {
         id: ProcessId,
         child: Arc<dyn Child>,
-        reply: ReplyTo<PmResult<()>>,
+        reply: ReplyTo<PmResult<Arc<RunEnd>>>,
     },
     /// The spawn of a `Starting` run failed: record it (`Failed`).
     SpawnFailed {
@@ -81,7 +83,7 @@ pub(crate) enum Call {
     /// The child was attached; its first events are already queued ahead of this message.
     Attached {
         id: ProcessId,
-        reply: ReplyTo<PmResult<ProcessSnapshot>>,
+        reply: ReplyTo<PmResult<Attach>>,
     },
     /// Begin a stop (or join the one in flight).
     Stop {
@@ -194,6 +196,17 @@ pub(crate) enum Begun {
     Existing(ProcessSnapshot),
     /// A new `Starting` run: spawn it.
     Launch(Ticket),
+}
+
+/// The owner's answer to `Attached`.
+pub(crate) enum Attach {
+    /// The run is still its name's current run: its snapshot after attach (possibly terminal).
+    Current(ProcessSnapshot),
+    /// The run is no longer current: it ended (its child exited during or right after attach)
+    /// and another start or restart of the name replaced it before `Attached` arrived. A run is
+    /// only replaced once it has ended, so its end is published: the starter answers with that
+    /// terminal snapshot, from the [`RunEnd`] the `Spawned` reply handed it.
+    Superseded,
 }
 
 /// Permission to spawn one `Starting` run.

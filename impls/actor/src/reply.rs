@@ -24,7 +24,8 @@ use procman_core::{
 };
 
 use crate::mailbox::Post;
-use crate::messages::{Begun, Msg, RestartPlan, ShutdownPlan, StopPlan};
+use crate::messages::{Attach, Begun, Msg, RestartPlan, ShutdownPlan, StopPlan};
+use crate::run_end::RunEnd;
 
 /// The owner could not answer: it is gone (or was never reached).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +75,7 @@ macro_rules! replies {
 }
 
 replies! {
-    /// `status`, `attached`, and the end of an async start or restart.
+    /// `status`, and the end of an async start or restart.
     Snapshot(PmResult<ProcessSnapshot>),
     /// `list`, unsorted (the caller sorts).
     List(Vec<ProcessSnapshot>),
@@ -86,8 +87,10 @@ replies! {
     Stats(ManagerStats),
     /// A start or restart was admitted, or refused.
     Begun(PmResult<Begun>),
-    /// The owner recorded a spawned child (or refused it).
-    Accepted(PmResult<()>),
+    /// The owner recorded a spawned child, answering with the run's end (or refused it).
+    Accepted(PmResult<Arc<RunEnd>>),
+    /// `attached`: the run's snapshot after attach, or word that it ended and was replaced.
+    Attached(PmResult<Attach>),
     /// The owner recorded a failed spawn; the error to return.
     Failed(ProcessError),
     /// How to carry out a stop.

@@ -303,3 +303,173 @@ fn events_of_a_superseded_run_are_ignored() {
         }
     );
 }
+
+/// Where a held `attach` waits: `(attach reached the hold, released)` and its condvar.
+type HoldGate = Arc<(Mutex<(bool, bool)>, std::sync::Condvar)>;
+
+/// A launcher whose children behave as the test says, by spawn order: the child of spawn
+/// `exits[i]` exits with code 7 inside `attach`, and the child of spawn `hold` then keeps
+/// `attach` from returning until the test releases it. Every other child runs until signalled.
+#[derive(Clone)]
+struct ExitsThenHolds {
+    spawns: Arc<Mutex<usize>>,
+    exits: &'static [usize],
+    hold: usize,
+    gate: HoldGate,
+}
+
+impl ExitsThenHolds {
+    fn new(exits: &'static [usize], hold: usize) -> Self {
+        ExitsThenHolds {
+            spawns: Arc::default(),
+            exits,
+            hold,
+            gate: Arc::default(),
+        }
+    }
+
+    /// Waits until the held child's `attach` has delivered its exit and is holding.
+    fn wait_held(&self) {
+        let (state, changed) = &*self.gate;
+        let guard = state.lock().unwrap();
+        let (_guard, timeout) = changed
+            .wait_timeout_while(guard, common::LIVENESS, |(held, _)| !*held)
+            .unwrap();
+        assert!(!timeout.timed_out(), "the held attach was never reached");
+    }
+
+    /// Lets the held `attach` return.
+    fn release(&self) {
+        let (state, changed) = &*self.gate;
+        state.lock().unwrap().1 = true;
+        changed.notify_all();
+    }
+}
+
+impl std::fmt::Debug for ExitsThenHolds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExitsThenHolds")
+    }
+}
+
+impl Launcher for ExitsThenHolds {
+    fn spawn(&self, _id: &ProcessId, _spec: &ProcessSpec) -> Result<Box<dyn Child>, LaunchError> {
+        let index = {
+            let mut spawns = self.spawns.lock().unwrap();
+            *spawns += 1;
+            *spawns - 1
+        };
+        Ok(Box::new(ScriptedChild {
+            exits: self.exits.contains(&index),
+            hold: (index == self.hold).then(|| self.gate.clone()),
+            own: Mutex::new(None),
+        }))
+    }
+}
+
+struct ScriptedChild {
+    exits: bool,
+    hold: Option<HoldGate>,
+    own: Mutex<Option<Arc<dyn ChildEvents>>>,
+}
+
+impl std::fmt::Debug for ScriptedChild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScriptedChild")
+    }
+}
+
+impl Child for ScriptedChild {
+    fn pid(&self) -> u32 {
+        4343
+    }
+    fn attach(&self, events: Arc<dyn ChildEvents>) {
+        if self.exits {
+            events.on_exit(ExitInfo::Code(7));
+        } else {
+            *self.own.lock().unwrap() = Some(events);
+        }
+        if let Some(gate) = &self.hold {
+            let (state, changed) = &**gate;
+            let mut guard = state.lock().unwrap();
+            guard.0 = true;
+            changed.notify_all();
+            let (_guard, timeout) = changed
+                .wait_timeout_while(guard, common::LIVENESS, |(_, released)| !*released)
+                .unwrap();
+            assert!(!timeout.timed_out(), "the held attach was never released");
+        }
+    }
+    fn signal(&self, signal: Signal) -> std::io::Result<()> {
+        let own = self.own.lock().unwrap().take();
+        if let Some(events) = own {
+            events.on_exit(ExitInfo::Signal(signal));
+        }
+        Ok(())
+    }
+}
+
+/// A run that exits at once can be replaced by another start of its name before its own
+/// starter's `Attached` reaches the owner: the starter still gets *its* run, as it ended.
+#[test]
+fn a_start_whose_run_ended_and_was_replaced_before_attached_returns_its_end() {
+    let launcher = ExitsThenHolds::new(&[0], 0);
+    let manager = ActorManager::new(Arc::new(launcher.clone()), ManagerConfig::default());
+    std::thread::scope(|s| {
+        let first = s.spawn(|| manager.start(spec("once"), IfRunning::default()));
+        launcher.wait_held();
+        // The exit was posted inside attach; once the owner has recorded it, the name is free.
+        eventually("the first run's exit is recorded", || {
+            let now = manager.status("once".into()).unwrap();
+            (now.status == Status::Exited(7)).then_some(())
+        });
+        let second = checked(manager.start(spec("once"), IfRunning::default()).unwrap());
+        assert_eq!((second.id.generation, second.status), (2, Status::Running));
+        launcher.release();
+        let first = checked(
+            first
+                .join()
+                .unwrap()
+                .expect("the start of a registered name"),
+        );
+        assert_eq!((first.id.generation, first.status), (1, Status::Exited(7)));
+        assert_eq!(first.exit, Some(ExitInfo::Code(7)));
+    });
+    let stats = manager.stats();
+    assert_eq!((stats.started, stats.active), (2, 1));
+}
+
+/// The same race through `restart`: its new run exits at once and is replaced by a start
+/// before the restart's `Attached` arrives; the restart returns the run it started, ended.
+#[test]
+fn a_restart_whose_run_ended_and_was_replaced_before_attached_returns_its_end() {
+    let launcher = ExitsThenHolds::new(&[1], 1);
+    let manager = ActorManager::new(Arc::new(launcher.clone()), ManagerConfig::default());
+    let original = checked(manager.start(spec("web"), IfRunning::default()).unwrap());
+    assert_eq!(original.status, Status::Running);
+    std::thread::scope(|s| {
+        let restart = s.spawn(|| manager.restart("web".into()));
+        launcher.wait_held();
+        eventually("the restarted run's exit is recorded", || {
+            let now = manager.status("web".into()).unwrap();
+            (now.id.generation == 2 && now.status == Status::Exited(7)).then_some(())
+        });
+        let third = checked(manager.start(spec("web"), IfRunning::default()).unwrap());
+        assert_eq!((third.id.generation, third.status), (3, Status::Running));
+        launcher.release();
+        let restarted = checked(
+            restart
+                .join()
+                .unwrap()
+                .expect("the restart of a registered name"),
+        );
+        assert_eq!(
+            (
+                restarted.id.generation,
+                restarted.status,
+                restarted.restarts
+            ),
+            (2, Status::Exited(7), 1)
+        );
+    });
+}

@@ -34,6 +34,7 @@ pub(crate) enum Step<T> {
 /// How an [`Entry::update`] ended.
 pub(crate) enum Updated<T> {
     /// `new` replaced `old`.
+    #[cfg_attr(feature = "seeded-bug-cas-against-copy", allow(dead_code))]
     Installed {
         /// The state that was replaced (kept alive by the guard).
         old: CellGuard<RunState>,
@@ -79,6 +80,37 @@ impl Entry {
         loop {
             match decide(&current) {
                 Step::Leave(result) => return Updated::Left(result),
+                // SEEDED BUG `seeded-bug-lost-update` (procman-races catalogue): the new state
+                // is stored over whatever the cell holds now, not compared-and-swapped against
+                // the state `decide` looked at, so a racing transition is silently overwritten.
+                #[cfg(feature = "seeded-bug-lost-update")]
+                Step::Install(next) => {
+                    let new = Arc::new(next);
+                    self.state.store(new.clone());
+                    return Updated::Installed { old: current, new };
+                }
+                // SEEDED BUG `seeded-bug-cas-against-copy` (procman-races catalogue): seed 000's
+                // loop, which compares against the address of a fresh copy of the loaded state.
+                // The copy is never the installed value, so the CAS never succeeds and the loop
+                // retries forever.
+                #[cfg(feature = "seeded-bug-cas-against-copy")]
+                Step::Install(next) => {
+                    let copy = SwapCell::new(RunState {
+                        snapshot: current.snapshot.clone(),
+                        run: current.run.clone(),
+                        child: current.child.clone(),
+                        auto_restarts: current.auto_restarts,
+                        restart: current.restart.clone(),
+                    });
+                    match self.state.compare_and_swap(&copy.load(), Arc::new(next)) {
+                        Ok(()) => unreachable!("a CAS against a copy's address cannot succeed"),
+                        Err(found) => current = found,
+                    }
+                }
+                #[cfg(not(any(
+                    feature = "seeded-bug-lost-update",
+                    feature = "seeded-bug-cas-against-copy"
+                )))]
                 Step::Install(next) => match self.compare_and_swap(&current, next) {
                     Ok(new) => return Updated::Installed { old: current, new },
                     Err(found) => current = found,

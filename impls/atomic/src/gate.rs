@@ -57,6 +57,17 @@ pub(crate) struct StartPass<'a> {
 impl ShutdownGate {
     /// Registers a start in flight, or refuses with [`ProcessError::ShuttingDown`].
     pub(crate) fn enter(&self) -> Result<StartPass<'_>, ProcessError> {
+        // SEEDED BUG `seeded-bug-shutdown-flag-race` (procman-races catalogue): seed 004's
+        // shutdown flag — check the flag, then register, in two steps. A shutdown whose
+        // `fetch_or` lands in between counts no start in flight, does not wait, and returns
+        // while this start goes on to register and spawn a run nobody stops.
+        #[cfg(feature = "seeded-bug-shutdown-flag-race")]
+        if self.is_closed() {
+            return Err(ProcessError::ShuttingDown);
+        }
+        #[cfg(feature = "seeded-bug-shutdown-flag-race")]
+        let before = self.word.fetch_add(1, Ordering::AcqRel) & !CLOSED;
+        #[cfg(not(feature = "seeded-bug-shutdown-flag-race"))]
         let before = self.word.fetch_add(1, Ordering::AcqRel);
         if before & CLOSED != 0 {
             self.leave();

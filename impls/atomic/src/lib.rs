@@ -46,6 +46,11 @@
 //!   a start precedes the flag in that word's modification order (and shutdown waits for, then
 //!   stops, its run) or it follows it (and refuses). Automatic restarts pass the same gate, both
 //!   when an exit event arms one and when its backoff ends and it registers the new run.
+//! - **Manual restarts** ([`restart`]) stop only the run that was current when they began (by
+//!   id, so a run that ended or was replaced meanwhile is left alone), then register the new run
+//!   with one CAS loop over whatever ended state is current. If another client's start
+//!   registered a live run of the name in between, that start won the election: the restart
+//!   returns its snapshot, as `start` of a running name does, and never stops it.
 //! - **Automatic restarts** sleep on their own latch in a thread holding only `Weak`s; the latch
 //!   sits in the terminal state, so cancelling (start, restart, stop, shutdown) is a CAS that
 //!   removes it plus a wake-up, and the restart's own CAS succeeds only if its latch is still there.

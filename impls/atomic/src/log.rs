@@ -73,6 +73,14 @@ impl RunLog {
         LogCounters { lines, dropped }
     }
 
+    /// Holds the ring's mutex until the returned guard is dropped, so a unit test can stall
+    /// the exit event of this run between its terminal compare-and-swap and opening the end
+    /// latch (the event closes the log in between).
+    #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+    pub(crate) fn hold(&self) -> impl Sized + '_ {
+        self.ring.lock()
+    }
+
     /// Up to `limit` lines from `cursor` on.
     pub(crate) fn tail(&self, cursor: u64, limit: usize) -> LogChunk {
         self.ring.lock().ring.tail(cursor, limit)

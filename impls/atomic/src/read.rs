@@ -23,6 +23,15 @@ impl Supervisor {
             .get_with(target.name(), |entry| {
                 let current = entry.load();
                 entry.check_target(target, &current)?;
+                // SEEDED BUG `seeded-bug-torn-snapshot-two-loads` (procman-races catalogue): the
+                // status from this load, the rest of the snapshot from a second load of the
+                // cell, which a writer may have replaced in between.
+                #[cfg(feature = "seeded-bug-torn-snapshot-two-loads")]
+                return Ok(ProcessSnapshot {
+                    status: current.snapshot.status.clone(),
+                    ..entry.load().view()
+                });
+                #[cfg(not(feature = "seeded-bug-torn-snapshot-two-loads"))]
                 Ok(current.view())
             })
             .unwrap_or_else(|| Err(not_found(target)))

@@ -1,5 +1,15 @@
 //! Restarts: the manual `restart` call, and automatic restarts after a backoff.
 //!
+//! A manual restart has two phases, like the mutex design's. First it loads the name's current
+//! run once — the run it targets — and answers `Busy` if that run is `Pending`/`Starting`, or
+//! stops it by id if it is `Running`/`Stopping` (joining a stop in flight); a run that ended
+//! meanwhile, by itself or replaced, is simply not stopped. It never stops any other run.
+//! Then, through the shutdown gate, one [`Entry::update`] loop: if the current state is ended,
+//! it installs the new run (the targeted run's spec, `restarts + 1`, any pending automatic
+//! restart cancelled) and launches it; if another client's start registered a live run of the
+//! name in between, that run won the race and the restart returns its snapshot, as `start`
+//! with the name already running would, and counts no restart.
+//!
 //! An automatic restart is armed by the exit event in the same compare-and-swap that records the
 //! end: the terminal state carries the latch its backoff thread sleeps on. The thread holds only
 //! `Weak`s, so it never keeps a dropped manager alive. It is cancelled by whatever replaces that
@@ -18,7 +28,8 @@ use crate::entry::{Entry, Step, Updated};
 use crate::supervisor::Supervisor;
 
 impl Supervisor {
-    /// [`procman_core::ProcessManager::restart`].
+    /// [`procman_core::ProcessManager::restart`]: stop the run current when the call began
+    /// (see the module docs), then register a new run unless another start won the name.
     pub(crate) fn restart(&self, target: Target<'_>) -> Result<ProcessSnapshot> {
         // An early refusal so that a restart after shutdown stops nothing; the start below
         // goes through the gate properly.
@@ -26,41 +37,54 @@ impl Supervisor {
             return Err(ProcessError::ShuttingDown);
         }
         let entry = self.lookup(target)?;
-        loop {
-            let current = entry.load();
-            entry.check_target(target, &current)?;
-            let status = &current.snapshot.status;
-            if status.is_alive() {
-                let id = current.snapshot.id.clone();
-                drop(current);
-                match self.stop_run(&entry, Target::Id(&id), StopOptions::default(), None) {
-                    // Ended (by the stop or by itself), or replaced meanwhile: look again.
-                    Ok(_)
-                    | Err(ProcessError::NotRunning { .. } | ProcessError::Superseded { .. }) => {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
+        // Phase 1: the targeted run, looked at once. Only this run is ever stopped.
+        let targeted = entry.load();
+        entry.check_target(target, &targeted)?;
+        let status = &targeted.snapshot.status;
+        if !status.is_alive() && !status.is_terminal() {
+            return Err(ProcessError::Busy {
+                id: targeted.snapshot.id.clone(),
+                status: status.kind(),
+            });
+        }
+        let spec = targeted.run.spec.clone();
+        if status.is_alive() {
+            let id = targeted.snapshot.id.clone();
+            drop(targeted);
+            // By id: if the run ended by itself or was replaced meanwhile, this stops nothing
+            // else — in particular not a run another client started since.
+            match self.stop_run(&entry, Target::Id(&id), StopOptions::default(), None) {
+                Ok(_) | Err(ProcessError::NotRunning { .. } | ProcessError::Superseded { .. }) => {}
+                Err(e) => return Err(e),
             }
-            if !status.is_terminal() {
-                return Err(ProcessError::Busy {
-                    id: current.snapshot.id.clone(),
-                    status: status.kind(),
-                });
+        } else {
+            drop(targeted);
+        }
+        // Phase 2: replace whatever ended state is current now. A live run found here was
+        // started by someone else after the targeted run ended: that run won the race and is
+        // what this restart returns, as a start of a running name would.
+        let _pass = self.gate.enter()?;
+        let registered = entry.update(|current| {
+            if !current.snapshot.status.is_terminal() {
+                return Step::Leave(Ok(current.view()));
             }
-            let _pass = self.gate.enter()?;
-            let next = self.next_run(
-                current.run.spec.clone(),
+            match self.next_run(
+                spec.clone(),
                 current.snapshot.restarts + 1,
                 current.auto_restarts,
-            )?;
-            // Exactly the ended state looked at: if anyone replaced it meanwhile, look again.
-            if let Ok(new) = entry.compare_and_swap(&current, next) {
-                current.cancel_pending_restart();
+            ) {
+                Ok(next) => Step::Install(next),
+                Err(e) => Step::Leave(Err(e)),
+            }
+        });
+        match registered {
+            Updated::Left(result) => result,
+            Updated::Installed { old, new } => {
+                old.cancel_pending_restart();
                 self.counters.restarted();
                 let run = new.run.clone();
-                drop((current, new));
-                return self.launch(&entry, &run);
+                drop((old, new));
+                self.launch(&entry, &run)
             }
         }
     }

@@ -6,7 +6,7 @@
 
 procman_races::seeded_suite!(
     mutex,
-    |launcher, config| procman_mutex::MutexManager::new(launcher, config),
+    procman_mutex::MutexManager::new,
     {
         check_then_insert => "seeded-bug-check-then-insert",
         lock_order => "seeded-bug-lock-order",

@@ -103,21 +103,30 @@ pub const CATALOGUE: &[SeededBug] = &[
         design: "atomic",
         what: "seed 000's CAS loop: it compares against the address of a fresh copy of the \
                loaded state, which is never the installed one, so it retries forever",
-        detections: &[loom("same_name_start_race", Finding::Livelock)],
+        detections: &[
+            loom("same_name_start_race", Finding::Livelock),
+            shuttle(Workload::Model("same_name_start_race"), Finding::Livelock),
+        ],
     },
     SeededBug {
         feature: "seeded-bug-shutdown-flag-race",
         design: "atomic",
         what: "seed 004's shutdown flag: a start loads the flag and registers afterwards, in two \
                steps, so a shutdown in between neither refuses nor waits for it",
-        detections: &[loom("shutdown_races_start", Finding::Leak)],
+        detections: &[
+            loom("shutdown_races_start", Finding::Leak),
+            shuttle(Workload::Model("shutdown_races_start"), Finding::Leak),
+        ],
     },
     SeededBug {
         feature: "seeded-bug-torn-snapshot-two-loads",
         design: "atomic",
         what: "status reads the run's status from one load of the cell and the rest of the \
                snapshot from a second load (two cells' worth of reads)",
-        detections: &[loom("snapshot_consistency", Finding::Invariant)],
+        detections: &[
+            loom("snapshot_consistency", Finding::Invariant),
+            shuttle(Workload::Model("snapshot_consistency"), Finding::Invariant),
+        ],
     },
     // ---- mutex ----
     SeededBug {
@@ -138,21 +147,33 @@ pub const CATALOGUE: &[SeededBug] = &[
         design: "mutex",
         what: "a start of a known name takes the registry's write lock while it holds the \
                entry's lock: entry then registry, the reverse of the order readers use",
-        detections: &[loom("snapshot_consistency", Finding::Deadlock)],
+        detections: &[
+            loom("snapshot_consistency", Finding::Deadlock),
+            shuttle(Workload::Model("snapshot_consistency"), Finding::Deadlock),
+        ],
     },
     SeededBug {
         feature: "seeded-bug-lock-across-stop",
         design: "mutex",
         what: "a stop holds the entry's write lock across the stop sequence, so a status read \
                waits for a slow stop (Brummer's lockup)",
-        detections: &[loom("readers_never_wait_for_a_stop", Finding::Deadlock)],
+        detections: &[
+            loom("readers_never_wait_for_a_stop", Finding::Deadlock),
+            shuttle(
+                Workload::Model("readers_never_wait_for_a_stop"),
+                Finding::Deadlock,
+            ),
+        ],
     },
     SeededBug {
         feature: "seeded-bug-torn-snapshot-two-locks",
         design: "mutex",
         what: "status reads the status under one acquisition of the entry lock and the rest of \
                the snapshot under a second one",
-        detections: &[loom("snapshot_consistency", Finding::Invariant)],
+        detections: &[
+            loom("snapshot_consistency", Finding::Invariant),
+            shuttle(Workload::Model("snapshot_consistency"), Finding::Invariant),
+        ],
     },
     // ---- actor ----
     SeededBug {
@@ -170,7 +191,10 @@ pub const CATALOGUE: &[SeededBug] = &[
         design: "actor",
         what: "the owner goes to sleep without re-checking the queue after announcing it, so a \
                message posted in between never rings the doorbell",
-        detections: &[loom("same_name_start_race", Finding::Deadlock)],
+        detections: &[
+            loom("same_name_start_race", Finding::Deadlock),
+            shuttle(Workload::Model("same_name_start_race"), Finding::Deadlock),
+        ],
     },
 ];
 

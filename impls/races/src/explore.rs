@@ -12,7 +12,8 @@
 //! | variable | effect | default |
 //! |----------|--------|---------|
 //! | `PROCMAN_RACES_DEEP=1` | the `--deep` bounds of `scripts/check-races.sh` | off |
-//! | `LOOM_MAX_PREEMPTIONS` | loom's preemption bound | 2 (3 when deep) |
+//! | `LOOM_MAX_PREEMPTIONS` | loom's preemption bound | per design (see [`LoomBound`]) |
+//! | `PROCMAN_LOOM_TIME_CAP` | seconds after which loom stops exploring one test (`0`: no cap) | per design (see [`LoomBound`]) |
 //! | `LOOM_MAX_BRANCHES` | loom's branch bound per execution | 20 000 |
 //! | `PROCMAN_SHUTTLE_ITERATIONS` | shuttle schedules per test | per test (see [`Budget`]) |
 //! | `PROCMAN_SHUTTLE_DEPTH` | PCT depth | 3 |
@@ -65,6 +66,73 @@ pub enum Scheduler {
     Random,
 }
 
+/// How far loom explores one test.
+///
+/// Exhaustive within `preemptions` unless `time_cap` stops it first; a capped run is reported
+/// as such ([`Explored::capped`]), never as exhaustive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoomBound {
+    /// Preemption bound in the default mode.
+    pub preemptions: usize,
+    /// Preemption bound with `PROCMAN_RACES_DEEP=1`.
+    pub deep_preemptions: usize,
+    /// Seconds after which exploration stops in the default mode (`None`: exhaustive).
+    pub time_cap_s: Option<u64>,
+    /// The same with `PROCMAN_RACES_DEEP=1`.
+    pub deep_time_cap_s: Option<u64>,
+}
+
+impl LoomBound {
+    /// Exhaustive at preemption bound 2 (3 when deep): the mutex and atomic designs, whose
+    /// calls are a handful of lock or CAS steps on the callers' own threads.
+    pub const EXHAUSTIVE: LoomBound = LoomBound {
+        preemptions: 2,
+        deep_preemptions: 3,
+        time_cap_s: None,
+        deep_time_cap_s: None,
+    };
+
+    /// The actor design: every call is a mailbox round trip (queue lock, doorbell, reply slot)
+    /// between the caller and the owner thread, with the launch worker a fourth model thread,
+    /// and loom's schedules grow accordingly: at preemption bound 1 its seven models take
+    /// about 500 s here (`snapshot_consistency` alone 400 s, 513 292 schedules), at bound 2
+    /// a single model runs for hours. So the default run is bound 1 with a time cap per model
+    /// (reported as capped), and `--deep` runs bound 1 to exhaustion and then some of bound 2.
+    /// The actor's own mailbox and reply protocols are also checked at bound 2, exhaustively,
+    /// in isolation (`procman-actor`'s `src/model_tests.rs`).
+    pub const ACTOR: LoomBound = LoomBound {
+        preemptions: 1,
+        deep_preemptions: 1,
+        time_cap_s: Some(15),
+        deep_time_cap_s: None,
+    };
+
+    /// The bound for a design: [`LoomBound::ACTOR`] for "actor", else [`LoomBound::EXHAUSTIVE`].
+    pub fn for_design(design: &str) -> LoomBound {
+        if design == "actor" {
+            LoomBound::ACTOR
+        } else {
+            LoomBound::EXHAUSTIVE
+        }
+    }
+
+    /// The preemption bound and time cap in effect (mode and environment applied).
+    pub fn effective(self) -> (usize, Option<std::time::Duration>) {
+        let preemptions = env_var_usize("LOOM_MAX_PREEMPTIONS").unwrap_or(if deep() {
+            self.deep_preemptions
+        } else {
+            self.preemptions
+        });
+        let cap = match env_var_usize("PROCMAN_LOOM_TIME_CAP") {
+            Some(0) => None,
+            Some(s) => Some(s as u64),
+            None if deep() => self.deep_time_cap_s,
+            None => self.time_cap_s,
+        };
+        (preemptions, cap.map(std::time::Duration::from_secs))
+    }
+}
+
 /// How much exploring one test does.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
@@ -77,6 +145,8 @@ pub struct Budget {
     /// Seed of the shuttle scheduler (fixed, so that a run is repeatable; override with
     /// `SHUTTLE_RANDOM_SEED`).
     pub seed: u64,
+    /// loom's bounds.
+    pub loom: LoomBound,
 }
 
 impl Budget {
@@ -87,6 +157,7 @@ impl Budget {
             iterations,
             deep_iterations,
             seed: 0x5eed_0001,
+            loom: LoomBound::EXHAUSTIVE,
         }
     }
 
@@ -97,11 +168,20 @@ impl Budget {
             iterations,
             deep_iterations,
             seed: 0x5eed_0002,
+            loom: LoomBound::EXHAUSTIVE,
         }
     }
 
     /// The budget of the small protocol models.
-    pub const MODEL: Budget = Budget::pct(300, 3000);
+    pub const MODEL: Budget = Budget::pct(1000, 10_000);
+
+    /// This budget with loom's bounds for `design`.
+    pub fn for_design(self, design: &str) -> Budget {
+        Budget {
+            loom: LoomBound::for_design(design),
+            ..self
+        }
+    }
 }
 
 /// What an exploration did.
@@ -113,6 +193,19 @@ pub struct Explored {
     pub schedules: usize,
     /// Wall time.
     pub elapsed: Duration,
+    /// True when loom's time cap stopped the exploration before it was exhaustive.
+    pub capped: bool,
+}
+
+impl Explored {
+    /// "exhaustive", "time-capped", or "sampled" (shuttle), for reports.
+    pub fn coverage(&self) -> &'static str {
+        match (self.checker, self.capped) {
+            (Checker::Loom, false) => "exhaustive",
+            (Checker::Loom, true) => "time-capped",
+            (Checker::Shuttle, _) => "sampled",
+        }
+    }
 }
 
 /// True when `PROCMAN_RACES_DEEP` asks for the deep bounds.
@@ -120,6 +213,10 @@ pub fn deep() -> bool {
     std::env::var("PROCMAN_RACES_DEEP").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// The environment variable `name` as a number, if set and valid.
+fn env_var_usize(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
 
 /// Runs `body` under the active checker with `budget`; a failure (a panic in any model thread,
 /// a deadlock, a step or branch bound exceeded) propagates as a panic after the checker printed
@@ -134,6 +231,7 @@ pub fn explore(budget: Budget, body: impl Fn() + Send + Sync + 'static) -> Explo
         checker,
         schedules: count.load(StdOrdering::Relaxed),
         elapsed: began.elapsed(),
+        capped: hit_cap(checker, budget, began.elapsed()),
     };
     assert!(
         explored.schedules > 0,
@@ -155,6 +253,7 @@ pub fn explore_catching(
         checker,
         schedules: count.load(StdOrdering::Relaxed),
         elapsed: began.elapsed(),
+        capped: hit_cap(checker, budget, began.elapsed()),
     };
     match outcome {
         Ok(checker) => Ok(explored(checker)),
@@ -163,6 +262,11 @@ pub fn explore_catching(
             panic_text(payload.as_ref()),
         )),
     }
+}
+
+/// True when a loom run lasted its whole time cap (loom stops silently at the cap).
+fn hit_cap(checker: Checker, budget: Budget, elapsed: Duration) -> bool {
+    checker == Checker::Loom && budget.loom.effective().1.is_some_and(|cap| elapsed >= cap)
 }
 
 /// Runs `body` under the checker, counting its executions in `count`.
@@ -197,12 +301,26 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 #[cfg(feature = "loom")]
-fn run_checker(_budget: Budget, body: impl Fn() + Send + Sync + 'static) {
+fn run_checker(budget: Budget, body: impl Fn() + Send + Sync + 'static) {
+    // loom runs each model thread on a coroutine with a 32 KiB stack, and a panic hook runs on
+    // the panicking thread's stack: the default hook's backtrace (RUST_BACKTRACE=1) overflows
+    // it and aborts the whole test process, hiding the finding. Under loom, panics print their
+    // location and message only (the location names the failing check).
+    static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
+    QUIET_PANICS.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = panic_text(info.payload());
+            match info.location() {
+                Some(at) => eprintln!("panicked at {at}:\n{message}"),
+                None => eprintln!("panicked:\n{message}"),
+            }
+        }));
+    });
     let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(if deep() { 3 } else { 2 });
-    }
-    if env_usize("LOOM_MAX_BRANCHES").is_none() {
+    let (preemptions, cap) = budget.loom.effective();
+    builder.preemption_bound = Some(preemptions);
+    builder.max_duration = cap;
+    if env_var_usize("LOOM_MAX_BRANCHES").is_none() {
         // A whole manager call is a few dozen loom operations; the default bound (1 000) is
         // for single data structures.
         builder.max_branches = 20_000;
@@ -224,20 +342,32 @@ fn run_checker(budget: Budget, body: impl Fn() + Send + Sync + 'static) {
         let scheduler = match schedule.strip_prefix('@') {
             Some(path) => ReplayScheduler::new_from_file(path.trim())
                 .unwrap_or_else(|e| panic!("PROCMAN_SHUTTLE_REPLAY: cannot read {path}: {e}")),
-            None => ReplayScheduler::new_from_encoded(schedule.trim().trim_matches('"')),
+            None => {
+                // As shuttle prints it: quoted, wrapped over several lines.
+                let encoded: String = schedule
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && *c != '"')
+                    .collect();
+                ReplayScheduler::new_from_encoded(&encoded)
+            }
         };
         eprintln!("procman-races: replaying one schedule from PROCMAN_SHUTTLE_REPLAY");
         Runner::new(scheduler, config).run(body);
         return;
     }
-    let iterations = env_usize("PROCMAN_SHUTTLE_ITERATIONS").unwrap_or(if deep() {
+    let iterations = env_var_usize("PROCMAN_SHUTTLE_ITERATIONS").unwrap_or(if deep() {
         budget.deep_iterations
     } else {
         budget.iterations
     });
+    let seed = std::env::var("SHUTTLE_RANDOM_SEED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(budget.seed);
+    let budget = Budget { seed, ..budget };
     match budget.scheduler {
         Scheduler::Pct => {
-            let depth = env_usize("PROCMAN_SHUTTLE_DEPTH").unwrap_or(3);
+            let depth = env_var_usize("PROCMAN_SHUTTLE_DEPTH").unwrap_or(3);
             let scheduler = PctScheduler::new_from_seed(budget.seed, depth, iterations);
             Runner::new(scheduler, config).run(body);
         }

@@ -14,7 +14,7 @@ use crate::world::MakeManager;
 /// Explores the protocol model `name` for the design `make` builds.
 pub fn run_model(design: &str, name: &str, make: MakeManager) {
     let model = models::model(name);
-    let explored = explore(Budget::MODEL, (model.body)(make));
+    let explored = explore(Budget::MODEL.for_design(design), (model.body)(make));
     pass(design, name, explored);
 }
 
@@ -26,7 +26,7 @@ pub const STRESS: &[(&str, Shape, Budget)] = &[
             threads: 4,
             calls_per_thread: 50,
         },
-        Budget::random(30, 300),
+        Budget::random(100, 1000),
     ),
     (
         "linearizable_pct_6x30",
@@ -34,7 +34,7 @@ pub const STRESS: &[(&str, Shape, Budget)] = &[
             threads: 6,
             calls_per_thread: 30,
         },
-        Budget::pct(30, 300),
+        Budget::pct(200, 2000),
     ),
     (
         "linearizable_random_8x20",
@@ -42,7 +42,7 @@ pub const STRESS: &[(&str, Shape, Budget)] = &[
             threads: 8,
             calls_per_thread: 20,
         },
-        Budget::random(20, 200),
+        Budget::random(60, 600),
     ),
 ];
 
@@ -59,11 +59,14 @@ pub fn run_stress(design: &str, name: &str, make: MakeManager) {
 fn pass(design: &str, test: &str, explored: crate::explore::Explored) {
     let checker = explored.checker.feature();
     println!(
-        "procman-races: {design} {test}: {checker} explored {} schedules in {:.2?}",
-        explored.schedules, explored.elapsed
+        "procman-races: {design} {test}: {checker} explored {} schedules ({}) in {:.2?}",
+        explored.schedules,
+        explored.coverage(),
+        explored.elapsed
     );
     report(&format!(
-        "pass\t{design}\t-\t{checker}\t{test}\t-\t{}\t{}",
+        "pass\t{design}\t{checker}\t{test}\t{}\t{}\t{}",
+        explored.coverage(),
         explored.schedules,
         explored.elapsed.as_millis()
     ));
@@ -98,7 +101,10 @@ pub fn expect_caught(design: &str, feature: &str, make: MakeManager) {
     );
     for detection in detections {
         let (budget, body) = match detection.workload {
-            Workload::Model(name) => (Budget::MODEL, (models::model(name).body)(make)),
+            Workload::Model(name) => (
+                Budget::MODEL.for_design(design),
+                (models::model(name).body)(make),
+            ),
             Workload::Stress(name) => {
                 let (_, shape, budget) = *STRESS
                     .iter()
@@ -109,12 +115,24 @@ pub fn expect_caught(design: &str, feature: &str, make: MakeManager) {
         };
         let workload = detection.workload.name();
         match explore_catching(budget, body) {
-            Ok(explored) => panic!(
-                "SEEDED BUG NOT CAUGHT: {feature} ({}) survived {} {} schedules of {workload}",
-                bug.what,
-                explored.schedules,
-                checker.feature()
-            ),
+            Ok(explored) => {
+                report(&format!(
+                    "missed\t{}\t{}\t{}\t{workload}\t-\t{}\t{}",
+                    bug.design,
+                    bug.name(),
+                    checker.feature(),
+                    explored.schedules,
+                    explored.elapsed.as_millis()
+                ));
+                panic!(
+                    "SEEDED BUG NOT CAUGHT: {feature} ({}) survived {} {} schedules ({}) of \
+                     {workload}",
+                    bug.what,
+                    explored.schedules,
+                    checker.feature(),
+                    explored.coverage()
+                )
+            }
             Err((explored, message)) => {
                 let found = Finding::classify(&message);
                 assert_eq!(

@@ -16,9 +16,9 @@ use procman_core::{
 use super::state::{Entry, Live, Run, State, current_in};
 use super::timers::TimerJob;
 use crate::launch::LaunchJob;
-use crate::messages::{BeginReply, Begun, StartKind, Ticket};
+use crate::messages::{Attach, BeginReply, Begun, StartKind, Ticket};
 use crate::reply::ReplyTo;
-use crate::run_end::EndPublisher;
+use crate::run_end::{EndPublisher, RunEnd};
 
 impl State {
     /// `Begin`: admits the start and answers whoever spawns it.
@@ -147,8 +147,14 @@ impl State {
         }
     }
 
-    /// `Spawned`: `Starting -> Running` with the pid, before the child is attached.
-    pub(crate) fn spawned(&mut self, id: &ProcessId, child: Arc<dyn Child>) -> PmResult<()> {
+    /// `Spawned`: `Starting -> Running` with the pid, before the child is attached. Answers
+    /// with the run's end, which the starter reads if the run is superseded before its
+    /// `Attached` arrives (see [`State::attached`]).
+    pub(crate) fn spawned(
+        &mut self,
+        id: &ProcessId,
+        child: Arc<dyn Child>,
+    ) -> PmResult<Arc<RunEnd>> {
         let entry = current_in(&mut self.registry, id).ok_or_else(|| ProcessError::NotFound {
             name: id.name.to_string(),
         })?;
@@ -157,11 +163,10 @@ impl State {
             .snapshot
             .to_running(child.pid())
             .map_err(|e| run.refused(e))?;
-        run.live = Some(Live {
-            child,
-            end: EndPublisher::new(),
-        });
-        Ok(())
+        let end = EndPublisher::new();
+        let handed = end.end().clone();
+        run.live = Some(Live { child, end });
+        Ok(handed)
     }
 
     /// `SpawnFailed`: `Starting -> Failed`. Returns the error the starter reports.
@@ -187,15 +192,27 @@ impl State {
 
     /// `Attached`: the snapshot after attach; `ShuttingDown` if a shutdown began meanwhile (the
     /// shutdown then stops the run).
-    pub(crate) fn attached(&mut self, id: &ProcessId) -> PmResult<ProcessSnapshot> {
-        let entry = current_in(&mut self.registry, id).ok_or_else(|| ProcessError::NotFound {
-            name: id.name.to_string(),
-        })?;
+    ///
+    /// The run may no longer be current: between `Spawned` and this message its child can exit
+    /// and another start or restart of the name replace it (a `Running` run is only replaced
+    /// once its exit is recorded). It has then ended, its end is published, and the starter
+    /// answers with that terminal snapshot: `Superseded` says so. No shutdown can be waiting for
+    /// such a run, since nothing replaces a run once a shutdown has begun.
+    pub(crate) fn attached(&mut self, id: &ProcessId) -> PmResult<Attach> {
+        let Some(entry) = current_in(&mut self.registry, id) else {
+            return if self.registry.contains_key(&*id.name) {
+                Ok(Attach::Superseded)
+            } else {
+                Err(ProcessError::NotFound {
+                    name: id.name.to_string(),
+                })
+            };
+        };
         if entry.run.awaited_by_shutdown {
             self.settle_for_shutdown(id);
             return Err(ProcessError::ShuttingDown);
         }
-        Ok(entry.run.snapshot())
+        Ok(Attach::Current(entry.run.snapshot()))
     }
 
     /// A line of output; a superseded run's lines are dropped.

@@ -123,7 +123,16 @@ impl State {
             Call::Spawned { id, child, reply } => reply.send(self.spawned(&id, child)),
             Call::SpawnFailed { id, reason, reply } => reply.send(self.spawn_failed(&id, reason)),
             Call::Attached { id, reply } => reply.send(self.attached(&id)),
+            #[cfg(not(feature = "seeded-bug-dropped-reply"))]
             Call::Stop { key, force, reply } => reply.send(self.stop(&key, force)),
+            // SEEDED BUG `seeded-bug-dropped-reply` (procman-races catalogue): the reply of a
+            // stop that joins a stop in flight is dropped unanswered, so its caller gets
+            // `ManagerGone` where the run's terminal snapshot was due.
+            #[cfg(feature = "seeded-bug-dropped-reply")]
+            Call::Stop { key, force, reply } => match self.stop(&key, force) {
+                Ok(crate::messages::StopPlan::Join { .. }) => drop(reply),
+                plan => reply.send(plan),
+            },
             Call::Restart { key, reply } => reply.send(self.restart(&key)),
             Call::Shutdown { reply } => self.begin_shutdown(reply),
         }

@@ -194,3 +194,80 @@ fn the_backoff_elapses_then_the_run_restarts() {
         assert_eq!(m.stats().restarted, 1);
     });
 }
+
+/// Restarts `name` (running) on another thread and stalls the stop of its run right after the
+/// run's terminal state is installed and before its end latch opens: the exit event, which the
+/// simulated child delivers on the restarting thread inside the stop signal, closes the run's
+/// log in between, and the test holds that log's lock. Returns the restart's thread once the
+/// name is seen ended; the restart resumes when `held` is dropped.
+fn restart_stalled_after_the_stop<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    f: &'s Fixture,
+    name: &'s str,
+) -> std::thread::ScopedJoinHandle<'s, procman_core::Result<procman_core::ProcessSnapshot>> {
+    let restarter = s.spawn(move || f.manager.restart(Target::Name(name)));
+    wait_until("the targeted run to be stopped", || {
+        status(&f.manager, name).status == Status::Stopped
+    });
+    restarter
+}
+
+#[test]
+fn restart_returns_a_run_another_client_started_after_the_stop() {
+    each_registry(|f| {
+        let m = &f.manager;
+        let first = m.start(spec("a"), IfRunning::ReturnExisting).unwrap();
+        let entry = m.supervisor.registry.get("a").unwrap();
+        let first_run = entry.load().run.clone();
+        let held = first_run.log.hold();
+        std::thread::scope(|s| {
+            let restarter = restart_stalled_after_the_stop(s, &f, "a");
+            // Another client starts the ended name before the restart looks again.
+            let other = m.start(spec("a"), IfRunning::Error).unwrap();
+            assert_eq!(other.status, Status::Running);
+            assert!(other.id.generation > first.id.generation);
+            drop(held);
+            let restarted = restarter.join().unwrap().unwrap();
+            // The other client's run won the race: returned, not stopped, not replaced.
+            assert_eq!(restarted.id, other.id);
+            assert_eq!(restarted.status, Status::Running);
+            let now = status(m, "a");
+            assert_eq!((now.id, now.status), (other.id.clone(), Status::Running));
+            assert_eq!(f.launcher.spawn_count(), 2);
+            assert_eq!(f.launcher.live_count(), 1);
+            let stats = m.stats();
+            assert_eq!((stats.started, stats.restarted, stats.active), (2, 0, 1));
+        });
+    });
+}
+
+#[test]
+fn restart_returns_a_run_another_client_is_still_spawning() {
+    each_registry(|f| {
+        let m = &f.manager;
+        m.start(spec("a"), IfRunning::ReturnExisting).unwrap();
+        let entry = m.supervisor.registry.get("a").unwrap();
+        let first_run = entry.load().run.clone();
+        let held = first_run.log.hold();
+        let spawns = f.launcher.hold_spawns("a");
+        std::thread::scope(|s| {
+            let restarter = restart_stalled_after_the_stop(s, &f, "a");
+            let starter = s.spawn(|| m.start(spec("a"), IfRunning::Error));
+            wait_until("the other start to be spawning", || spawns.waiting() == 1);
+            let starting = status(m, "a");
+            assert_eq!(starting.status, Status::Starting);
+            drop(held);
+            let restarted = restarter.join().unwrap();
+            // Let the other start finish before asserting, so a failure cannot hang the scope.
+            spawns.open();
+            let started = starter.join().unwrap().unwrap();
+            // Not `Busy`: the restart never targeted that run; it returns it as it is.
+            let restarted = restarted.unwrap();
+            assert_eq!(restarted.id, starting.id);
+            assert_eq!(restarted.status, Status::Starting);
+            assert_eq!((started.id, started.status), (starting.id, Status::Running));
+            assert_eq!(f.launcher.spawn_count(), 2);
+            assert_eq!(m.stats().restarted, 0);
+        });
+    });
+}

@@ -15,6 +15,8 @@
 //!   flume's disconnect semantics (send fails when every receiver is gone; recv fails when the
 //!   queue is empty and every sender is gone). Async methods are not modelled.
 //!
+//! - `AtomicBool::swap` → one compare-and-swap (a loom bug; see [`atomic::AtomicBool`]).
+//!
 //! Gaps every model shares: loom's `Condvar::wait_timeout` never times out (loom has no clock),
 //! so protocols that need a timeout (a SIGTERM-ignoring child) are checked with shuttle or with
 //! forced stops under loom.
@@ -31,10 +33,67 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Atomics: the checker's.
+/// Atomics: the checker's, except [`atomic::AtomicBool`] (see there).
 pub mod atomic {
-    pub use super::checker::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
+    pub use super::checker::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
     pub use std::sync::atomic::Ordering;
+
+    /// The checker's `AtomicBool` with `swap` done as one compare-and-swap.
+    ///
+    /// Model swap, for a checker bug: loom 0.7 can let a `swap` (or another read-modify-write
+    /// that is not a compare-and-swap) read a value that a concurrent plain `store` has already
+    /// overwritten in modification order, breaking the atomicity of the read-modify-write
+    /// (tokio-rs/loom#254, #389). The actor's doorbell (a `store(true)` racing a ringer's
+    /// `swap(false)`) then deadlocks in executions no real machine can produce. On a bool,
+    /// `swap(new)` is exactly `compare_exchange(!new, new)`: the same result and the same value
+    /// left behind, and loom models compare-and-swap correctly. Shuttle, which is sequentially
+    /// consistent, gets the same wrapper so that both checkers run the same code.
+    #[derive(Debug, Default)]
+    pub struct AtomicBool {
+        inner: super::checker::sync::atomic::AtomicBool,
+    }
+
+    impl AtomicBool {
+        /// A new atomic holding `value`.
+        pub fn new(value: bool) -> Self {
+            AtomicBool {
+                inner: super::checker::sync::atomic::AtomicBool::new(value),
+            }
+        }
+
+        /// Loads the value.
+        pub fn load(&self, order: Ordering) -> bool {
+            self.inner.load(order)
+        }
+
+        /// Stores `value`.
+        pub fn store(&self, value: bool, order: Ordering) {
+            self.inner.store(value, order);
+        }
+
+        /// Stores `value`, returning the previous value (as one compare-and-swap; see the type).
+        pub fn swap(&self, value: bool, order: Ordering) -> bool {
+            let failure = match order {
+                Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
+                Ordering::AcqRel => Ordering::Acquire,
+                other => other,
+            };
+            match self.inner.compare_exchange(!value, value, order, failure) {
+                Ok(previous) | Err(previous) => previous,
+            }
+        }
+
+        /// Stores `new` if the value is `current`.
+        pub fn compare_exchange(
+            &self,
+            current: bool,
+            new: bool,
+            success: Ordering,
+            failure: Ordering,
+        ) -> Result<bool, bool> {
+            self.inner.compare_exchange(current, new, success, failure)
+        }
+    }
 }
 
 /// Threads: the checker's.
@@ -480,6 +539,11 @@ pub mod channel {
         cap: Option<usize>,
         senders: usize,
         receivers: usize,
+        /// Receivers waiting in `recv`, and senders waiting for room: a change is notified
+        /// only when someone waits for it, as flume does. A notification nobody waits for is
+        /// a no-op, but each is a scheduling point the checker would explore for nothing.
+        waiting_receivers: usize,
+        waiting_senders: usize,
     }
 
     /// The sending half.
@@ -516,6 +580,8 @@ pub mod channel {
                 cap,
                 senders: 1,
                 receivers: 1,
+                waiting_receivers: 0,
+                waiting_senders: 0,
             }),
             changed: Condvar::new(),
         });
@@ -537,6 +603,15 @@ pub mod channel {
         new(Some(cap.max(1)))
     }
 
+    impl<T> Shared<T> {
+        /// Wakes the waiters if `wake`, after the lock is released.
+        fn notify_if(&self, wake: bool) {
+            if wake {
+                self.changed.notify_all();
+            }
+        }
+    }
+
     impl<T> Sender<T> {
         /// Sends, waiting for room on a full bounded channel.
         pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
@@ -547,11 +622,14 @@ pub mod channel {
                 }
                 if st.cap.is_none_or(|c| st.queue.len() < c) {
                     st.queue.push_back(msg);
+                    let wake = st.waiting_receivers > 0;
                     drop(st);
-                    self.shared.changed.notify_all();
+                    self.shared.notify_if(wake);
                     return Ok(());
                 }
+                st.waiting_senders += 1;
                 self.shared.changed.wait(&mut st);
+                st.waiting_senders -= 1;
             }
         }
     }
@@ -562,14 +640,17 @@ pub mod channel {
             let mut st = self.shared.state.lock();
             loop {
                 if let Some(msg) = st.queue.pop_front() {
+                    let wake = st.waiting_senders > 0;
                     drop(st);
-                    self.shared.changed.notify_all();
+                    self.shared.notify_if(wake);
                     return Ok(msg);
                 }
                 if st.senders == 0 {
                     return Err(RecvError);
                 }
+                st.waiting_receivers += 1;
                 self.shared.changed.wait(&mut st);
+                st.waiting_receivers -= 1;
             }
         }
 
@@ -578,8 +659,9 @@ pub mod channel {
             let mut st = self.shared.state.lock();
             match st.queue.pop_front() {
                 Some(msg) => {
+                    let wake = st.waiting_senders > 0;
                     drop(st);
-                    self.shared.changed.notify_all();
+                    self.shared.notify_if(wake);
                     Ok(msg)
                 }
                 None if st.senders == 0 => Err(TryRecvError::Disconnected),
@@ -608,15 +690,21 @@ pub mod channel {
 
     impl<T> Drop for Sender<T> {
         fn drop(&mut self) {
-            self.shared.state.lock().senders -= 1;
-            self.shared.changed.notify_all();
+            let mut st = self.shared.state.lock();
+            st.senders -= 1;
+            let wake = st.senders == 0 && st.waiting_receivers > 0;
+            drop(st);
+            self.shared.notify_if(wake);
         }
     }
 
     impl<T> Drop for Receiver<T> {
         fn drop(&mut self) {
-            self.shared.state.lock().receivers -= 1;
-            self.shared.changed.notify_all();
+            let mut st = self.shared.state.lock();
+            st.receivers -= 1;
+            let wake = st.receivers == 0 && st.waiting_senders > 0;
+            drop(st);
+            self.shared.notify_if(wake);
         }
     }
 

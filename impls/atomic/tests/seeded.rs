@@ -1,0 +1,16 @@
+//! The atomic design's seeded bugs (procman-races' catalogue): each test is ignored unless its
+//! bug's feature is on, and then passes only if the checker catches the bug, e.g.
+//! `cargo test -p procman-atomic --features loom,seeded-bug-lost-update --test seeded`.
+//! `scripts/check-races.sh` runs every one.
+#![cfg(any(feature = "loom", feature = "shuttle"))]
+
+procman_races::seeded_suite!(
+    atomic,
+    procman_atomic::AtomicManager::new,
+    {
+        lost_update => "seeded-bug-lost-update",
+        cas_against_copy => "seeded-bug-cas-against-copy",
+        shutdown_flag_race => "seeded-bug-shutdown-flag-race",
+        torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
+    }
+);
