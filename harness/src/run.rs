@@ -398,21 +398,12 @@ fn run_one(
             (false, Some(why.join(". ")), Vec::new())
         }
     };
-    let window_end = records
-        .iter()
-        .map(|r| r.last_end)
-        .max()
-        .unwrap_or(tl.measure_end);
-    let window_ns = clock.to_ns(window_end.max(tl.measure_end) - tl.measure_start);
-    let groups = aggregate_groups(s, swept, &records, window_ns);
-    let ops: u64 = groups.iter().map(|g| g.total.count).sum();
-    let client_context_switches =
-        records
-            .iter()
-            .try_fold(ContextSwitches::default(), |mut sum, r| {
-                sum.add(r.switches?);
-                Some(sum)
-            });
+    let RecordsSummary {
+        window_ns,
+        groups,
+        ops,
+        client_context_switches,
+    } = summarise_records(s, swept, &records, &tl, clock);
     Ok(RunResult {
         design,
         swept_clients: (!s.sweep.is_empty()).then_some(swept),
@@ -459,5 +450,46 @@ fn shutdown(manager: Arc<dyn ProcessManager>, wait: bool) {
         if handle.is_finished() {
             let _ = handle.join();
         }
+    }
+}
+
+/// What a run's client records add up to: the measured window, the groups' results, the op
+/// count and the clients' context switches (`None` when a driver cannot count them).
+pub(crate) struct RecordsSummary {
+    pub window_ns: u64,
+    pub groups: Vec<crate::results::GroupResult>,
+    pub ops: u64,
+    pub client_context_switches: Option<ContextSwitches>,
+}
+
+/// Sums the client records of one run. The window runs from the start of the timed region to
+/// the later of its planned end and the last recorded op's return.
+pub(crate) fn summarise_records(
+    s: &Scenario,
+    swept: usize,
+    records: &[ClientRecord],
+    tl: &Timeline,
+    clock: &Clock,
+) -> RecordsSummary {
+    let window_end = records
+        .iter()
+        .map(|r| r.last_end)
+        .max()
+        .unwrap_or(tl.measure_end);
+    let window_ns = clock.to_ns(window_end.max(tl.measure_end) - tl.measure_start);
+    let groups = aggregate_groups(s, swept, records, window_ns);
+    let ops: u64 = groups.iter().map(|g| g.total.count).sum();
+    let client_context_switches =
+        records
+            .iter()
+            .try_fold(ContextSwitches::default(), |mut sum, r| {
+                sum.add(r.switches?);
+                Some(sum)
+            });
+    RecordsSummary {
+        window_ns,
+        groups,
+        ops,
+        client_context_switches,
     }
 }

@@ -42,13 +42,12 @@ use serde::Serialize;
 
 use super::mcp_wire::{Connection, Reply};
 use super::threads::{self, BlockingTarget};
-use crate::aggregate::{aggregate_groups, process_allocs};
+use crate::aggregate::process_allocs;
 use crate::call::{Call, ErrorKind, Outcome, Workload};
 use crate::contender::Design;
 use crate::driver::client::ClientPlan;
 use crate::error::HarnessError;
 use crate::measure::alloc;
-use crate::measure::sched::ContextSwitches;
 use crate::measure::timer::Clock;
 use crate::measure::watchdog::{InFlight, Watchdog};
 use crate::progress::Progress;
@@ -559,21 +558,12 @@ pub fn run_one(
             (false, Some(why.join(". ")), Vec::new())
         }
     };
-    let window_end = records
-        .iter()
-        .map(|r| r.last_end)
-        .max()
-        .unwrap_or(tl.measure_end);
-    let window_ns = clock.to_ns(window_end.max(tl.measure_end) - tl.measure_start);
-    let groups = aggregate_groups(s, swept, &records, window_ns);
-    let ops: u64 = groups.iter().map(|g| g.total.count).sum();
-    let client_context_switches =
-        records
-            .iter()
-            .try_fold(ContextSwitches::default(), |mut sum, r| {
-                sum.add(r.switches?);
-                Some(sum)
-            });
+    let crate::run::RecordsSummary {
+        window_ns,
+        groups,
+        ops,
+        client_context_switches,
+    } = crate::run::summarise_records(s, swept, &records, &tl, clock);
     let figures = McpFigures {
         binary: binary.display().to_string(),
         configured: s.processes,
