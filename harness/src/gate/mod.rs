@@ -37,7 +37,7 @@ pub struct GateArgs {
     /// The baseline to compare with (or to write, with --update-baseline).
     #[arg(long, default_value = "reports/baseline.json")]
     pub baseline: PathBuf,
-    /// Fewer iterations and repetitions (what `scripts/test.sh` runs).
+    /// Fewer repetitions and shorter latency runs (what `scripts/test.sh` runs).
     #[arg(long)]
     pub quick: bool,
     /// Measure and write the baseline instead of comparing.
