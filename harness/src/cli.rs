@@ -35,7 +35,7 @@ pub enum Command {
     List(ListArgs),
     /// Measure the clock and the harness's own cost per op on this machine, and print them.
     Calibrate,
-    /// Gate on cost and latency against a committed baseline (exit 0 ok, 1 regression, 2 bad input).
+    /// Gate on cost and latency: the head against a base revision, measured in the same job (exit 0 ok, 1 regression, 2 could not measure).
     Gate(crate::gate::GateArgs),
     /// Export the criterion figures of the seed-table benchmarks, with provenance, to JSON.
     Seeds(crate::seeds::SeedsArgs),
@@ -43,9 +43,6 @@ pub enum Command {
     Report(crate::report::ReportArgs),
     /// Run the evidence end to end (seed benches, every scenario, all designs) and render it.
     Reproduce(crate::reproduce::ReproduceArgs),
-    /// Run one op in a loop for the gate's callgrind layer (internal).
-    #[command(hide = true)]
-    CostProbe(crate::gate::probe::ProbeArgs),
 }
 
 /// `harness run`.
@@ -109,15 +106,6 @@ pub fn main() -> ExitCode {
         Command::Seeds(a) => return crate::seeds::command(&a),
         Command::Report(a) => return crate::report::command(&a),
         Command::Reproduce(a) => return crate::reproduce::command(&a),
-        Command::CostProbe(a) => {
-            return match crate::gate::probe::run_probe(&a) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("harness cost-probe: {e}");
-                    ExitCode::from(2)
-                }
-            };
-        }
         Command::Calibrate => {
             let clock = crate::measure::timer::Clock::calibrate();
             let c = crate::measure::overhead::calibrate(&clock, true);

@@ -1,75 +1,56 @@
-//! Layer 1 of the gate: instructions per op, counted by callgrind.
+//! The instruction layer: instructions per op, counted by callgrind.
 //!
 //! Instruction counts do not depend on what else the machine is doing, so this layer can hold
 //! a hard limit on a shared, noisy CI machine where wall-clock time cannot. Each count is
-//! `(I(n2) - I(n1)) / (n2 - n1)` over two runs of the cost probe, so the manager's set-up and
+//! `(I(n2) - I(n1)) / (n2 - n1)` over two runs of the probe, so the manager's set-up and
 //! tear-down cancel out.
 //!
 //! Deterministic is not the same as invariant. Two things still move a count between runs of
 //! the same binary, and both were measured here (see the README's gate section):
-//! - `list` sorts what it collected from a hash map whose seed is random per process, so the
-//!   sort's work depends on that run's order (±5-10 % here, all designs);
+//! - `list` walks a hash map whose seed is random per process, so its work can depend on that
+//!   run's order;
 //! - the actor's ops cross threads, and how often a caller or the owner finds the other
-//!   already waiting (spin, futex or not) depends on the interleaving (±10 % here).
+//!   already waiting depends on the interleaving.
 //!
-//! So each count is the median of [`repetitions`] probe pairs, and each metric's limit is
-//! `max(3 %, 3 x spread)`, where spread is `(max - min) / median` over the repetitions that made
-//! the baseline: ops that are invariant (status, start+stop, log append and tail on mutex and
-//! atomic: within 1 % run to run) keep the hard 3 %.
+//! So every count is repeated, and each metric's limit is `max(3 %, 3 x spread)`, where spread is
+//! `(max - min) / median` over the repetitions measured: the invariant ops keep the hard 3 %.
+//! Counts are taken on as many valgrind processes at once as there are cores: an instruction
+//! count does not depend on what runs beside it.
 
-use std::path::Path;
 use std::process::Command;
+use std::sync::Mutex;
 
-use super::probe::CostOp;
-use crate::contender::Design;
+use super::GateError;
+use super::probe::{CostOp, Probe};
 
-/// Iterations of the two probe runs, before [`CostOp::scale`]. Quick mode uses the same counts
-/// as the baseline (it runs fewer repetitions instead): with fewer iterations the actor's
-/// cross-thread ops batched differently and moved by up to 7 % against a full-mode baseline.
-pub fn iterations(_quick: bool) -> (u64, u64) {
-    (1_000, 6_000)
-}
+/// The hard limit on instructions per op, percent.
+pub const INSTRUCTION_LIMIT_PCT: f64 = 3.0;
+/// A noisy op's limit is this many times the spread of its repetitions.
+pub const NOISE_MULTIPLIER: f64 = 3.0;
 
-/// Probe pairs per metric (quick and full mode); the median is kept.
+/// Iterations of the two probe runs, before [`CostOp::scale`].
+pub const ITERATIONS: (u64, u64) = (1_000, 6_000);
+
+/// Repetitions per metric and side (quick and full mode).
 pub fn repetitions(quick: bool) -> usize {
     if quick { 3 } else { 5 }
 }
 
-/// Why a count could not be taken.
-#[derive(Debug, thiserror::Error)]
-pub enum CountError {
-    /// valgrind is not installed.
-    #[error(
-        "valgrind was not found ({0}); install it (Debian/Ubuntu: `apt-get install -y valgrind`) \
-         or run the gate with --skip-instructions"
-    )]
-    NoValgrind(String),
-    /// The probe failed under valgrind.
-    #[error("the cost probe for {design} {op} failed under valgrind: {detail}")]
-    ProbeFailed {
-        /// The design.
-        design: Design,
-        /// The op.
-        op: &'static str,
-        /// valgrind's last lines.
-        detail: String,
-    },
-}
-
 /// Checks that valgrind runs, returning its version.
-pub fn valgrind_version() -> Result<String, CountError> {
+pub fn valgrind_version() -> Result<String, GateError> {
     let out = Command::new("valgrind")
         .arg("--version")
         .output()
-        .map_err(|e| CountError::NoValgrind(e.to_string()))?;
+        .map_err(|e| GateError::NoValgrind(e.to_string()))?;
     if !out.status.success() {
-        return Err(CountError::NoValgrind(format!("exit {}", out.status)));
+        return Err(GateError::NoValgrind(format!("exit {}", out.status)));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Total instructions of one probe run under callgrind.
-fn instructions(exe: &Path, design: Design, op: CostOp, iters: u64) -> Result<u64, CountError> {
+fn instructions(probe: &Probe, design: &str, op: CostOp, iters: u64) -> Result<u64, GateError> {
+    let args = probe.cost_args(design, op, iters);
     let out = Command::new("valgrind")
         .args([
             "--tool=callgrind",
@@ -78,15 +59,13 @@ fn instructions(exe: &Path, design: Design, op: CostOp, iters: u64) -> Result<u6
             // same way on every run.
             "--fair-sched=yes",
         ])
-        .arg(exe)
-        .args(["cost-probe", "--design", design.name(), "--op", op.name()])
-        .args(["--iters", &iters.to_string()])
+        .args(&args)
         .output()
-        .map_err(|e| CountError::NoValgrind(e.to_string()))?;
+        .map_err(|e| GateError::NoValgrind(e.to_string()))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let failed = |detail: String| CountError::ProbeFailed {
-        design,
-        op: op.name(),
+    let failed = |detail: String| GateError::ProbeFailed {
+        label: probe.label.clone(),
+        what: format!("cost {design} {} under valgrind", op.name()),
         detail,
     };
     if !out.status.success() {
@@ -108,13 +87,73 @@ pub fn parse_collected(stderr: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// Instructions per op for `design` and `op`.
-pub fn per_op(exe: &Path, design: Design, op: CostOp, quick: bool) -> Result<f64, CountError> {
-    let (n1, n2) = iterations(quick);
-    let (n1, n2) = (n1 * op.scale(), n2 * op.scale());
-    let i1 = instructions(exe, design, op, n1)?;
-    let i2 = instructions(exe, design, op, n2)?;
+/// Instructions per op of `op` on `design`, from `probe`.
+pub fn per_op(probe: &Probe, design: &str, op: CostOp) -> Result<f64, GateError> {
+    let (n1, n2) = (ITERATIONS.0 * op.scale(), ITERATIONS.1 * op.scale());
+    let i1 = instructions(probe, design, op, n1)?;
+    let i2 = instructions(probe, design, op, n2)?;
     Ok((i2.saturating_sub(i1)) as f64 / (n2 - n1) as f64)
+}
+
+/// One count to take: which probe, design and op.
+#[derive(Clone, Debug)]
+pub struct Job<'a> {
+    /// The probe (revision).
+    pub probe: &'a Probe,
+    /// The design.
+    pub design: &'static str,
+    /// The op.
+    pub op: CostOp,
+}
+
+/// Takes every count in `jobs` on `workers` threads, calling `done` after each; the results are
+/// in the order of `jobs`.
+pub fn count_all(
+    jobs: &[Job<'_>],
+    workers: usize,
+    done: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<f64>, GateError> {
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<Result<f64, GateError>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().expect("job counter");
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = per_op(job.probe, job.design, job.op);
+                    let failed = r.is_err();
+                    let finished = {
+                        let mut all = results.lock().expect("job results");
+                        all[i] = Some(r);
+                        all.iter().filter(|r| r.is_some()).count()
+                    };
+                    done(finished);
+                    if failed {
+                        // Let the other workers run out: the first error is what is reported.
+                        *next.lock().expect("job counter") = jobs.len();
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let mut values = Vec::with_capacity(jobs.len());
+    for r in results.into_inner().expect("job results") {
+        match r {
+            Some(Ok(v)) => values.push(v),
+            Some(Err(e)) => return Err(e),
+            // Never started because an earlier job failed: that failure is returned above.
+            None => {}
+        }
+    }
+    Ok(values)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Baseline against now: one row per metric, a verdict per row, and the renderings (table,
-//! JSON rows, Bencher Metric Format).
+//! One row per metric, a verdict per row, and the renderings (table, JSON rows, Bencher Metric
+//! Format). Rows come from the A/B comparison ([`super::ab`]) or from a committed baseline
+//! against now ([`compare`]), where only the instruction layer can fail.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,6 +21,22 @@ pub enum Verdict {
     Improved,
     /// In the baseline but not measured now: the input is unusable.
     Missing,
+    /// Shown, never judged: a latency row in the baseline mode, whose reference was measured on
+    /// another machine or another day.
+    Info,
+}
+
+impl Verdict {
+    /// Its word in the table.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Regressed => "REGRESSED",
+            Verdict::Improved => "improved",
+            Verdict::Missing => "MISSING",
+            Verdict::Info => "info",
+        }
+    }
 }
 
 /// One compared metric.
@@ -31,21 +48,26 @@ pub struct Row {
     pub design: String,
     /// Its layer.
     pub layer: Layer,
-    /// The baseline's value.
+    /// The reference: the base revision's median (A/B) or the baseline file's value.
     pub baseline: f64,
-    /// Now (`None` when missing).
+    /// Now: the head's median (`None` when missing).
     pub now: Option<f64>,
     /// Unit of both.
     pub unit: String,
-    /// `(now - baseline) / baseline`, percent.
+    /// `(now - baseline) / baseline`, percent (A/B: the median of the paired ratios).
     pub change_pct: Option<f64>,
+    /// The 95 % confidence interval of the change, percent (A/B mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_pct: Option<[f64; 2]>,
     /// The allowed worsening, percent.
     pub limit_pct: f64,
     /// The verdict.
     pub verdict: Verdict,
 }
 
-/// Compares every metric of `baseline` with `current`.
+/// Compares every metric of `baseline` (a committed file) with `current`. Instruction rows are
+/// judged against their limit; latency rows are [`Verdict::Info`]: a p99 measured on another
+/// machine or day says nothing about this change.
 pub fn compare(baseline: &GateFile, current: &GateFile) -> Vec<Row> {
     baseline
         .metrics
@@ -61,6 +83,7 @@ pub fn compare(baseline: &GateFile, current: &GateFile) -> Vec<Row> {
             });
             let verdict = match change_pct {
                 None => Verdict::Missing,
+                Some(_) if b.layer == Layer::Latency => Verdict::Info,
                 Some(c) if c > b.limit_pct => Verdict::Regressed,
                 Some(c) if c < -b.limit_pct => Verdict::Improved,
                 Some(_) => Verdict::Ok,
@@ -73,6 +96,7 @@ pub fn compare(baseline: &GateFile, current: &GateFile) -> Vec<Row> {
                 now,
                 unit: b.unit.clone(),
                 change_pct,
+                interval_pct: None,
                 limit_pct: b.limit_pct,
                 verdict,
             }
@@ -103,9 +127,9 @@ fn fmt_value(v: f64) -> String {
 pub fn render_table(rows: &[Row]) -> String {
     let mut out = String::new();
     let header = [
-        "metric", "design", "baseline", "now", "unit", "change", "limit", "verdict",
+        "metric", "design", "base", "head", "unit", "change", "95% CI", "limit", "verdict",
     ];
-    let cells: Vec<[String; 8]> = rows
+    let cells: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
             [
@@ -115,18 +139,14 @@ pub fn render_table(rows: &[Row]) -> String {
                 r.now.map_or("-".into(), fmt_value),
                 r.unit.clone(),
                 r.change_pct.map_or("-".into(), |c| format!("{c:+.1}%")),
+                r.interval_pct
+                    .map_or("-".into(), |[lo, hi]| format!("[{lo:+.1}%, {hi:+.1}%]")),
                 format!("+{:.1}%", r.limit_pct),
-                match r.verdict {
-                    Verdict::Ok => "ok",
-                    Verdict::Regressed => "REGRESSED",
-                    Verdict::Improved => "improved",
-                    Verdict::Missing => "MISSING",
-                }
-                .into(),
+                r.verdict.word().into(),
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..8)
+    let widths: Vec<usize> = (0..9)
         .map(|i| {
             cells
                 .iter()
@@ -138,7 +158,7 @@ pub fn render_table(rows: &[Row]) -> String {
         .collect();
     let line = |out: &mut String, vals: &[&str]| {
         for (i, v) in vals.iter().enumerate() {
-            let _ = if i < 2 || i == 4 || i == 7 {
+            let _ = if i < 2 || i == 4 || i == 8 {
                 write!(out, "{v:<w$}  ", w = widths[i])
             } else {
                 write!(out, "{v:>w$}  ", w = widths[i])

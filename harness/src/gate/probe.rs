@@ -1,37 +1,23 @@
-//! The cost probe: one design, one hot op, run a given number of times on the simulated
-//! launcher. `harness gate` runs it under callgrind at two iteration counts and takes the
-//! difference, so set-up and tear-down cancel and what is left is the instructions per op.
+//! The probe binary (`probe/`, `gate-probe`) as the gate sees it: a path, the ops it counts and
+//! the storm it runs. The gate never measures itself: it builds the probe of each revision it
+//! compares and runs it, so an edit to the harness cannot move a figure.
 
-use std::hint::black_box;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use clap::{Args, ValueEnum};
-use procman_core::{
-    IfRunning, LogQuery, ManagerConfig, ProcessManager, ProcessSpec, SimLauncher, Stream, Target,
-};
 use serde::{Deserialize, Serialize};
 
-use crate::contender::Design;
+use super::GateError;
 
-/// Processes each of the probe's managers holds (the `list` op walks all of them).
-pub const PROBE_PROCESSES: usize = 50;
+/// The command-line protocol this harness speaks with `gate-probe` (its `PROTOCOL`).
+pub const PROTOCOL: u32 = 1;
 
-/// The line the `log_append` op appends.
-const APPENDED_LINE: &str = "GET /api/health 200 0.4ms";
-
-/// Managers the probe spreads its iterations over, round robin. Each registry hashes names
-/// with its own random seed, so `list`'s sort sees a different input order in each; averaging
-/// over several registries keeps that order from moving the per-op count by more than a few
-/// percent between runs.
-pub const PROBE_MANAGERS: usize = 4;
+/// The designs the gate measures; same-run ratios are against the first.
+pub const DESIGNS: [&str; 3] = ["mutex", "actor", "atomic"];
 
 /// A hot op the gate counts.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum CostOp {
     /// `status` by name.
     Status,
@@ -66,7 +52,7 @@ impl CostOp {
         }
     }
 
-    /// Its name in tables and files.
+    /// Its name in tables, files and on the probe's command line.
     pub fn name(self) -> &'static str {
         match self {
             CostOp::Status => "status",
@@ -78,86 +64,109 @@ impl CostOp {
     }
 }
 
-/// `harness cost-probe` (hidden; the gate runs it under callgrind).
-#[derive(Debug, Args)]
-pub struct ProbeArgs {
+/// One design's line of `gate-probe storm`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StormLine {
     /// The design.
-    #[arg(long)]
-    pub design: Design,
-    /// The op.
-    #[arg(long, value_enum)]
-    pub op: CostOp,
-    /// How many times.
-    #[arg(long)]
-    pub iters: u64,
+    pub design: String,
+    /// Client threads.
+    pub clients: usize,
+    /// Status calls measured.
+    pub ops: u64,
+    /// Median latency, ns.
+    pub p50_ns: u64,
+    /// 99th percentile, ns.
+    pub p99_ns: u64,
+    /// Slowest call, ns.
+    pub max_ns: u64,
 }
 
-/// Runs the probe. Errors are set-up failures (a design that cannot be built).
-pub fn run_probe(args: &ProbeArgs) -> Result<(), String> {
-    let mut managers = Vec::with_capacity(PROBE_MANAGERS);
-    for _ in 0..PROBE_MANAGERS {
-        let launcher = SimLauncher::new();
-        let manager: Arc<dyn ProcessManager> = args
-            .design
-            .build(Arc::new(launcher.clone()), ManagerConfig::default())?
-            .manager;
-        for i in 0..PROBE_PROCESSES {
-            manager
-                .start(
-                    ProcessSpec::new(&format!("proc-{i}"), ["sim"]),
-                    IfRunning::Error,
-                )
-                .map_err(|e| e.to_string())?;
+/// A built probe of one revision.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// What it was built from, for messages ("base 1a2b3c4", "head (working tree)").
+    pub label: String,
+    /// The executable.
+    pub path: PathBuf,
+}
+
+impl Probe {
+    /// Checks the probe speaks [`PROTOCOL`].
+    pub fn check_protocol(&self) -> Result<(), GateError> {
+        let out = Command::new(&self.path)
+            .arg("protocol")
+            .output()
+            .map_err(|e| GateError::io(&self.path, e))?;
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if out.status.success() && said == PROTOCOL.to_string() {
+            Ok(())
+        } else {
+            Err(GateError::ProbeProtocol {
+                label: self.label.clone(),
+                said,
+                want: PROTOCOL,
+            })
         }
-        let ctl = launcher
-            .control("proc-0")
-            .ok_or("the simulated child of proc-0 is not live")?;
-        // A log append is measured in the steady state of a full ring (each append drops the
-        // oldest line), whatever the iteration count: fill the ring first.
-        let warm = match args.op {
-            CostOp::LogAppend => ManagerConfig::default().log_ring.max_lines,
-            _ => 20,
+    }
+
+    /// The command that runs `op` `iters` times for `design` (the caller wraps it in valgrind).
+    pub fn cost_args(&self, design: &str, op: CostOp, iters: u64) -> Vec<String> {
+        vec![
+            self.path.display().to_string(),
+            "cost".into(),
+            "--design".into(),
+            design.into(),
+            "--op".into(),
+            op.name().into(),
+            "--iters".into(),
+            iters.to_string(),
+        ]
+    }
+
+    /// Runs one storm per design (in order) and returns their lines.
+    pub fn storm(
+        &self,
+        designs: &[&str],
+        clients: usize,
+        millis: u64,
+        warmup_millis: u64,
+    ) -> Result<Vec<StormLine>, GateError> {
+        let out = Command::new(&self.path)
+            .args(["storm", "--designs", &designs.join(",")])
+            .args(["--clients", &clients.to_string()])
+            .args(["--millis", &millis.to_string()])
+            .args(["--warmup-millis", &warmup_millis.to_string()])
+            .output()
+            .map_err(|e| GateError::io(&self.path, e))?;
+        let failed = |detail: String| GateError::ProbeFailed {
+            label: self.label.clone(),
+            what: "storm".into(),
+            detail,
         };
-        for i in 0..warm {
-            if args.op == CostOp::LogAppend {
-                // The very line measured, so the allocator is in its steady state too (each
-                // dropped line frees a block of the size the next append takes).
-                ctl.emit(Stream::Stdout, APPENDED_LINE);
-            } else {
-                ctl.emit(Stream::Stdout, &format!("warm line {i}"));
-            }
+        if !out.status.success() {
+            return Err(failed(
+                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            ));
         }
-        managers.push((manager, ctl));
-    }
-    let churn = ProcessSpec::new("churn", ["sim"]);
-    for i in 0..args.iters {
-        let (manager, ctl) = &managers[i as usize % PROBE_MANAGERS];
-        match args.op {
-            CostOp::Status => {
-                black_box(manager.status(Target::Name(black_box("proc-7"))).ok());
-            }
-            CostOp::List => {
-                black_box(manager.list());
-            }
-            CostOp::StartStop => {
-                black_box(manager.start(churn.clone(), IfRunning::Error).ok());
-                black_box(manager.stop(Target::Name("churn"), Default::default()).ok());
-            }
-            CostOp::LogAppend => ctl.emit(Stream::Stdout, black_box(APPENDED_LINE)),
-            CostOp::LogTail => {
-                black_box(manager.logs_tail(Target::Name("proc-0"), 5, 10).ok());
-            }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<StormLine> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .map_err(|e| failed(format!("unreadable output ({e}): {text}")))?;
+        if lines.len() != designs.len() {
+            return Err(failed(format!(
+                "{} lines for {} designs",
+                lines.len(),
+                designs.len()
+            )));
         }
+        Ok(lines)
     }
-    for (manager, _) in &managers {
-        // The actor applies log appends on its owner thread: make sure they are all applied
-        // before the count ends, so every iteration's work is inside the measurement.
-        black_box(
-            manager
-                .logs_search(&LogQuery::substring("never-matches", 1))
-                .ok(),
-        );
-        manager.shutdown(Duration::from_secs(5));
-    }
-    Ok(())
+}
+
+/// Where a probe of `label` is kept once built (`target/gate/<label>-gate-probe`).
+pub fn kept_path(target_dir: &Path, label: &str) -> PathBuf {
+    target_dir.join("gate").join(format!("{label}-gate-probe"))
 }

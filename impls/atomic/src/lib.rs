@@ -82,6 +82,11 @@
 mod entry;
 mod events;
 mod gate;
+#[cfg(any(
+    feature = "gate-inject-status-instructions",
+    feature = "gate-inject-status-latency"
+))]
+mod gate_injection;
 mod log;
 mod padded;
 mod read;
@@ -173,6 +178,11 @@ impl ProcessManager for AtomicManager {
 
     #[inline]
     fn status(&self, target: Target<'_>) -> Result<ProcessSnapshot> {
+        #[cfg(any(
+            feature = "gate-inject-status-instructions",
+            feature = "gate-inject-status-latency"
+        ))]
+        gate_injection::before_status();
         self.supervisor.status(target)
     }
 

@@ -1,0 +1,221 @@
+//! The two revisions the A/B gate compares: which commit is the base, a git worktree of it
+//! under `target/gate/base`, and a release build of the probe from each side.
+//!
+//! Both builds share the workspace's target directory: the dependencies are compiled once, and
+//! each revision's own crates (different paths, so different artifacts) are kept side by side,
+//! so a second gate run rebuilds only what changed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::GateError;
+use super::probe::{Probe, kept_path};
+
+/// Why there is no base revision to compare with (the gate then runs the baseline mode).
+#[derive(Debug, thiserror::Error)]
+pub enum NoBase {
+    /// Not a git checkout, or git is missing.
+    #[error("this is not a git checkout ({0})")]
+    NotGit(String),
+    /// The revision does not resolve (a shallow clone, a clone with one commit, a typo).
+    #[error(
+        "revision {rev:?} does not exist here ({detail}){shallow}",
+        shallow = if *.shallow { "; this is a shallow clone: fetch the history (`git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions)" } else { "" }
+    )]
+    Unresolved {
+        /// What was asked for.
+        rev: String,
+        /// git's words.
+        detail: String,
+        /// Whether the clone is shallow.
+        shallow: bool,
+    },
+    /// The base revision predates the probe, or speaks another protocol.
+    #[error("base revision {sha} has no gate probe that this harness can drive ({detail})")]
+    NoProbe {
+        /// The base commit.
+        sha: String,
+        /// Why.
+        detail: String,
+    },
+    /// The base revision's probe does not build.
+    #[error("the probe of base revision {sha} does not build: {detail}")]
+    BuildFailed {
+        /// The base commit.
+        sha: String,
+        /// cargo's last words.
+        detail: String,
+    },
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("git: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// The base commit: `requested` if given, else the merge-base of `HEAD` with the default branch
+/// (`origin/HEAD`, else a local `main` or `master`), else `HEAD~1` — and `HEAD~1` too when that
+/// merge-base is `HEAD` itself (a run on the default branch compares its last commit). Returns
+/// the full sha and how it was chosen.
+pub fn resolve_base(root: &Path, requested: Option<&str>) -> Result<(String, String), NoBase> {
+    let head = git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).map_err(NoBase::NotGit)?;
+    let shallow = git(root, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s == "true");
+    let resolve = |rev: &str| {
+        git(
+            root,
+            &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
+        )
+        .map_err(|detail| NoBase::Unresolved {
+            rev: rev.to_owned(),
+            detail,
+            shallow,
+        })
+    };
+    if let Some(rev) = requested {
+        return Ok((resolve(rev)?, format!("--base {rev}")));
+    }
+    let default_branch = git(
+        root,
+        &[
+            "symbolic-ref",
+            "--quiet",
+            "--short",
+            "refs/remotes/origin/HEAD",
+        ],
+    )
+    .ok()
+    .or_else(|| {
+        ["main", "master"]
+            .into_iter()
+            .find(|b| git(root, &["rev-parse", "--verify", &format!("refs/heads/{b}")]).is_ok())
+            .map(str::to_owned)
+    });
+    if let Some(branch) = default_branch
+        && let Ok(mb) = git(root, &["merge-base", "HEAD", &branch])
+        && mb != head
+    {
+        return Ok((mb, format!("merge-base of HEAD and {branch}")));
+    }
+    Ok((resolve("HEAD~1")?, "HEAD~1".into()))
+}
+
+/// A short sha for messages.
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, else `<root>/target`).
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Checks out `sha` in the worktree `target/gate/base` (made or moved there) and returns it.
+pub fn checkout_base(root: &Path, sha: &str) -> Result<PathBuf, NoBase> {
+    let worktree = target_dir(root).join("gate").join("base");
+    let has_probe = git(
+        root,
+        &["cat-file", "-e", &format!("{sha}:probe/Cargo.toml")],
+    )
+    .is_ok();
+    if !has_probe {
+        return Err(NoBase::NoProbe {
+            sha: short(sha).into(),
+            detail: "it has no probe/ crate; it predates the A/B gate".into(),
+        });
+    }
+    let not_git = |detail: String| NoBase::NotGit(format!("cannot make a worktree: {detail}"));
+    // A worktree whose folder was deleted (a `cargo clean`) is still registered: forget it.
+    git(root, &["worktree", "prune"]).map_err(not_git)?;
+    if worktree.join(".git").exists() {
+        git(
+            &worktree,
+            &["checkout", "--quiet", "--detach", "--force", sha],
+        )
+        .map_err(not_git)?;
+    } else {
+        if worktree.exists() {
+            std::fs::remove_dir_all(&worktree).map_err(|e| not_git(e.to_string()))?;
+        }
+        let path = worktree.display().to_string();
+        git(
+            root,
+            &[
+                "worktree", "add", "--quiet", "--detach", "--force", &path, sha,
+            ],
+        )
+        .map_err(not_git)?;
+    }
+    Ok(worktree)
+}
+
+/// Builds the probe of the workspace at `source` in release mode (with `features`, if any) into
+/// the shared target directory, and keeps a copy as `target/gate/<label>-gate-probe` (the next
+/// build overwrites cargo's own copy).
+pub fn build_probe(
+    root: &Path,
+    source: &Path,
+    label: &str,
+    features: Option<&str>,
+) -> Result<Probe, GateError> {
+    let target = target_dir(root);
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(["build", "--release", "--locked", "-p", "procman-gate-probe"])
+        .args([
+            "--bin",
+            "gate-probe",
+            "--message-format=json-render-diagnostics",
+        ])
+        .arg("--manifest-path")
+        .arg(source.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .stdin(Stdio::null())
+        // cargo's progress and any compile error go straight to the user.
+        .stderr(Stdio::inherit());
+    if let Some(f) = features.filter(|f| !f.is_empty()) {
+        cmd.args(["--features", f]);
+    }
+    let out = cmd.output().map_err(|e| GateError::Build {
+        label: label.into(),
+        detail: format!("cannot run cargo: {e}"),
+    })?;
+    if !out.status.success() {
+        return Err(GateError::Build {
+            label: label.into(),
+            detail: format!("cargo exited with {}; its messages are above", out.status),
+        });
+    }
+    let built = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "gate-probe")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| GateError::Build {
+            label: label.into(),
+            detail: "cargo reported no gate-probe executable".into(),
+        })?;
+    let kept = kept_path(&target, label);
+    if let Some(dir) = kept.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| GateError::io(dir, e))?;
+    }
+    std::fs::copy(&built, &kept).map_err(|e| GateError::io(&kept, e))?;
+    let probe = Probe {
+        label: label.into(),
+        path: kept,
+    };
+    probe.check_protocol()?;
+    Ok(probe)
+}

@@ -1,0 +1,129 @@
+//! `gate-probe cost`: one design, one hot op, run a given number of times on the simulated
+//! launcher. The gate runs it under callgrind at two iteration counts and takes the difference,
+//! so set-up and tear-down cancel and what is left is the instructions per op.
+
+use std::hint::black_box;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use procman_core::launcher::SimChildControl;
+use procman_core::{
+    IfRunning, LogQuery, ManagerConfig, ProcessManager, ProcessSpec, SimLauncher, Stream, Target,
+};
+
+use crate::design::Design;
+
+/// Processes each of the probe's managers holds (the `list` op walks all of them).
+const PROBE_PROCESSES: usize = 50;
+
+/// The line the `log_append` op appends.
+const APPENDED_LINE: &str = "GET /api/health 200 0.4ms";
+
+/// Managers the probe spreads its iterations over, round robin. Each registry hashes names
+/// with its own random seed, so an op whose work depends on the hash order (`list`'s sort) is
+/// averaged over several orders, which keeps its count from moving by more than a few percent
+/// between runs.
+const PROBE_MANAGERS: usize = 4;
+
+/// A hot op the gate counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostOp {
+    /// `status` by name.
+    Status,
+    /// `list` of all 50 processes.
+    List,
+    /// One `start` and one `stop` of a simulated process.
+    StartStop,
+    /// One line of output appended to a run's log ring (through the launcher's event path).
+    LogAppend,
+    /// `logs_tail` of 10 lines from a cursor.
+    LogTail,
+}
+
+impl FromStr for CostOp {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "status" => CostOp::Status,
+            "list" => CostOp::List,
+            "start_stop" => CostOp::StartStop,
+            "log_append" => CostOp::LogAppend,
+            "log_tail" => CostOp::LogTail,
+            _ => {
+                return Err(format!(
+                    "unknown op {s:?}; use one of: status, list, start_stop, log_append, log_tail"
+                ));
+            }
+        })
+    }
+}
+
+/// Runs `op` `iters` times. Errors are set-up failures.
+pub fn run(design: Design, op: CostOp, iters: u64) -> Result<(), String> {
+    let mut managers: Vec<(Arc<dyn ProcessManager>, SimChildControl)> =
+        Vec::with_capacity(PROBE_MANAGERS);
+    for _ in 0..PROBE_MANAGERS {
+        let launcher = SimLauncher::new();
+        let manager = design.build(Arc::new(launcher.clone()));
+        for i in 0..PROBE_PROCESSES {
+            manager
+                .start(
+                    ProcessSpec::new(&format!("proc-{i}"), ["sim"]),
+                    IfRunning::Error,
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        let ctl = launcher
+            .control("proc-0")
+            .ok_or("the simulated child of proc-0 is not live")?;
+        // A log append is measured in the steady state of a full ring (each append drops the
+        // oldest line), whatever the iteration count: fill the ring first.
+        let warm = match op {
+            CostOp::LogAppend => ManagerConfig::default().log_ring.max_lines,
+            _ => 20,
+        };
+        for i in 0..warm {
+            if op == CostOp::LogAppend {
+                // The very line measured, so the allocator is in its steady state too (each
+                // dropped line frees a block of the size the next append takes).
+                ctl.emit(Stream::Stdout, APPENDED_LINE);
+            } else {
+                ctl.emit(Stream::Stdout, &format!("warm line {i}"));
+            }
+        }
+        managers.push((manager, ctl));
+    }
+    let churn = ProcessSpec::new("churn", ["sim"]);
+    for i in 0..iters {
+        let (manager, ctl) = &managers[i as usize % PROBE_MANAGERS];
+        match op {
+            CostOp::Status => {
+                black_box(manager.status(Target::Name(black_box("proc-7"))).ok());
+            }
+            CostOp::List => {
+                black_box(manager.list());
+            }
+            CostOp::StartStop => {
+                black_box(manager.start(churn.clone(), IfRunning::Error).ok());
+                black_box(manager.stop(Target::Name("churn"), Default::default()).ok());
+            }
+            CostOp::LogAppend => ctl.emit(Stream::Stdout, black_box(APPENDED_LINE)),
+            CostOp::LogTail => {
+                black_box(manager.logs_tail(Target::Name("proc-0"), 5, 10).ok());
+            }
+        }
+    }
+    for (manager, _) in &managers {
+        // The actor applies log appends on its owner thread: make sure they are all applied
+        // before the count ends, so every iteration's work is inside the measurement.
+        black_box(
+            manager
+                .logs_search(&LogQuery::substring("never-matches", 1))
+                .ok(),
+        );
+        manager.shutdown(Duration::from_secs(5));
+    }
+    Ok(())
+}
