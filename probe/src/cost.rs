@@ -1,6 +1,9 @@
-//! `gate-probe cost`: one design, one hot op, run a given number of times on the simulated
-//! launcher. The gate runs it under callgrind at two iteration counts and takes the difference,
-//! so set-up and tear-down cancel and what is left is the instructions per op.
+//! `gate-probe cost`: one design, one hot op, run on the simulated launcher in two measured
+//! loops of `n1` and `n2` iterations. The gate runs it under callgrind with
+//! `--dump-after=gate_probe_checkpoint`, so each loop's instructions (on every thread) land in a
+//! dump of their own; `(I(n2) - I(n1)) / (n2 - n1)` is the instructions per op, with the set-up,
+//! the tear-down and each loop's fixed cost (the final flush) cancelled out. One valgrind run per
+//! count, where two runs of the whole program used to be needed.
 
 use std::hint::black_box;
 use std::str::FromStr;
@@ -60,8 +63,17 @@ impl FromStr for CostOp {
     }
 }
 
-/// Runs `op` `iters` times. Errors are set-up failures.
-pub fn run(design: Design, op: CostOp, iters: u64) -> Result<(), String> {
+/// The boundary between counted regions: callgrind dumps (and zeroes) its counters each time
+/// this returns. Its symbol is not mangled so the gate can name it.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn gate_probe_checkpoint() {
+    std::hint::black_box(());
+}
+
+/// Runs `op` in a loop of `n1`, then of `n2` iterations, a checkpoint before and after each.
+/// Errors are set-up failures.
+pub fn run(design: Design, op: CostOp, n1: u64, n2: u64) -> Result<(), String> {
     let mut managers: Vec<(Arc<dyn ProcessManager>, SimChildControl)> =
         Vec::with_capacity(PROBE_MANAGERS);
     for _ in 0..PROBE_MANAGERS {
@@ -96,6 +108,23 @@ pub fn run(design: Design, op: CostOp, iters: u64) -> Result<(), String> {
         managers.push((manager, ctl));
     }
     let churn = ProcessSpec::new("churn", ["sim"]);
+    gate_probe_checkpoint();
+    for iters in [n1, n2] {
+        measured_loop(&managers, &churn, op, iters);
+        gate_probe_checkpoint();
+    }
+    for (manager, _) in &managers {
+        manager.shutdown(Duration::from_secs(5));
+    }
+    Ok(())
+}
+
+fn measured_loop(
+    managers: &[(Arc<dyn ProcessManager>, SimChildControl)],
+    churn: &ProcessSpec,
+    op: CostOp,
+    iters: u64,
+) {
     for i in 0..iters {
         let (manager, ctl) = &managers[i as usize % PROBE_MANAGERS];
         match op {
@@ -115,15 +144,14 @@ pub fn run(design: Design, op: CostOp, iters: u64) -> Result<(), String> {
             }
         }
     }
-    for (manager, _) in &managers {
+    for (manager, _) in managers {
         // The actor applies log appends on its owner thread: make sure they are all applied
-        // before the count ends, so every iteration's work is inside the measurement.
+        // before the loop's count ends, so every iteration's work is inside it (the flush's
+        // own cost is the same in both loops and cancels).
         black_box(
             manager
                 .logs_search(&LogQuery::substring("never-matches", 1))
                 .ok(),
         );
-        manager.shutdown(Duration::from_secs(5));
     }
-    Ok(())
 }

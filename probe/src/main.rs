@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! gate-probe protocol                                   # prints PROTOCOL (the gate checks it)
-//! gate-probe cost  --design D --op OP --iters N         # run one hot op N times (under callgrind)
+//! gate-probe cost  --design D --op OP --n1 N --n2 M    # one hot op in loops of N and M (under callgrind)
 //! gate-probe storm --designs D,D --clients C --millis M [--warmup-millis W]
 //!                                                       # status latency under load, one JSON line per design
 //! ```
@@ -22,7 +22,7 @@ use design::Design;
 
 /// The command-line protocol between `harness gate` and this probe. A base revision whose probe
 /// speaks another protocol cannot be compared, and the gate says so.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,7 +48,8 @@ fn run(args: &[String]) -> Result<(), String> {
         "cost" => cost::run(
             flags.design("--design")?,
             flags.value("--op")?.parse()?,
-            flags.number("--iters")?,
+            flags.number("--n1")?,
+            flags.number("--n2")?,
         ),
         "storm" => {
             let designs = flags

@@ -1,9 +1,11 @@
 //! The instruction layer: instructions per op, counted by callgrind.
 //!
 //! Instruction counts do not depend on what else the machine is doing, so this layer can hold
-//! a hard limit on a shared, noisy CI machine where wall-clock time cannot. Each count is
-//! `(I(n2) - I(n1)) / (n2 - n1)` over two runs of the probe, so the manager's set-up and
-//! tear-down cancel out.
+//! a hard limit on a shared, noisy CI machine where wall-clock time cannot. The probe runs the
+//! op in two loops of `n1` and `n2` iterations; callgrind dumps its counters at the probe's
+//! checkpoints (`--dump-after=gate_probe_checkpoint`), so each loop's instructions, on every
+//! thread, land in a dump of their own, and `(I(n2) - I(n1)) / (n2 - n1)` is the instructions
+//! per op with the set-up, the tear-down and each loop's fixed cost cancelled out.
 //!
 //! Deterministic is not the same as invariant. Two things still move a count between runs of
 //! the same binary, and both were measured here (see the README's gate section):
@@ -19,6 +21,7 @@
 
 use std::process::Command;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::GateError;
 use super::probe::{CostOp, Probe};
@@ -48,51 +51,70 @@ pub fn valgrind_version() -> Result<String, GateError> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Total instructions of one probe run under callgrind.
-fn instructions(probe: &Probe, design: &str, op: CostOp, iters: u64) -> Result<u64, GateError> {
-    let args = probe.cost_args(design, op, iters);
-    let out = Command::new("valgrind")
-        .args([
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            // Deterministic thread interleaving: the actor's owner and caller take turns the
-            // same way on every run.
-            "--fair-sched=yes",
-        ])
-        .args(&args)
-        .output()
-        .map_err(|e| GateError::NoValgrind(e.to_string()))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+/// Instructions per op of `op` on `design`, from one run of `probe` under callgrind.
+pub fn per_op(probe: &Probe, design: &str, op: CostOp) -> Result<f64, GateError> {
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let (n1, n2) = (ITERATIONS.0 * op.scale(), ITERATIONS.1 * op.scale());
     let failed = |detail: String| GateError::ProbeFailed {
         label: probe.label.clone(),
         what: format!("cost {design} {} under valgrind", op.name()),
         detail,
     };
+    let dir = std::env::temp_dir().join(format!(
+        "procman-gate-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| GateError::io(&dir, e))?;
+    let out = Command::new("valgrind")
+        .args([
+            "--tool=callgrind",
+            "--dump-after=gate_probe_checkpoint",
+            // Deterministic thread interleaving: the actor's owner and caller take turns the
+            // same way on every run.
+            "--fair-sched=yes",
+        ])
+        .arg(format!(
+            "--callgrind-out-file={}",
+            dir.join("out").display()
+        ))
+        .args(probe.cost_args(design, op, n1, n2))
+        .output();
+    let dumps = (1..=3)
+        .map(|part| {
+            let path = dir.join(format!("out.{part}"));
+            std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| parse_totals(&text))
+        })
+        .collect::<Vec<_>>();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out.map_err(|e| GateError::NoValgrind(e.to_string()))?;
     if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
         return Err(failed(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         ));
     }
-    parse_collected(&stderr)
-        .ok_or_else(|| failed("no `Collected :` line in valgrind's output".into()))
+    match (dumps[1], dumps[2]) {
+        (Some(i1), Some(i2)) => Ok(i2.saturating_sub(i1) as f64 / (n2 - n1) as f64),
+        _ => Err(failed(
+            "callgrind wrote no dump per measured loop (does the probe export gate_probe_checkpoint?)"
+                .into(),
+        )),
+    }
 }
 
-/// Parses callgrind's `==PID== Collected : N` summary line.
-pub fn parse_collected(stderr: &str) -> Option<u64> {
-    stderr
-        .lines()
-        .find_map(|l| l.split_once("Collected :").map(|(_, n)| n.trim()))
+/// Parses the `totals: N` (or `summary: N`) line of a callgrind dump.
+pub fn parse_totals(dump: &str) -> Option<u64> {
+    dump.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
         .and_then(|n| n.split_whitespace().next())
         .and_then(|n| n.parse().ok())
-}
-
-/// Instructions per op of `op` on `design`, from `probe`.
-pub fn per_op(probe: &Probe, design: &str, op: CostOp) -> Result<f64, GateError> {
-    let (n1, n2) = (ITERATIONS.0 * op.scale(), ITERATIONS.1 * op.scale());
-    let i1 = instructions(probe, design, op, n1)?;
-    let i2 = instructions(probe, design, op, n2)?;
-    Ok((i2.saturating_sub(i1)) as f64 / (n2 - n1) as f64)
 }
 
 /// One count to take: which probe, design and op.
@@ -161,9 +183,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_the_summary_line() {
-        let text = "==12== Events    : Ir\n==12== Collected : 1234567\n==12==\n==12== I   refs:      1,234,567\n";
-        assert_eq!(parse_collected(text), Some(1_234_567));
-        assert_eq!(parse_collected("nothing here"), None);
+    fn parses_a_dumps_totals() {
+        let dump = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nsummary: 7812037\ntotals: 7812037\n";
+        assert_eq!(parse_totals(dump), Some(7_812_037));
+        assert_eq!(parse_totals("events: Ir\nsummary: 12\n"), Some(12));
+        assert_eq!(parse_totals("nothing here"), None);
     }
 }

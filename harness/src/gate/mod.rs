@@ -200,7 +200,13 @@ fn run_checked(args: &GateArgs) -> Result<u8, GateError> {
         revision::short(&sha)
     );
     let base_probe = match revision::checkout_base(&root, &sha) {
-        Ok(worktree) => match revision::build_probe(&root, &worktree, &label, None) {
+        Ok(worktree) => match revision::build_probe(
+            &root,
+            &worktree,
+            &revision::base_target_dir(&root),
+            &label,
+            None,
+        ) {
             Ok(p) => p,
             Err(e) => {
                 let why = revision::NoBase::BuildFailed {
@@ -217,7 +223,8 @@ fn run_checked(args: &GateArgs) -> Result<u8, GateError> {
 }
 
 fn build_head(root: &Path, args: &GateArgs) -> Result<Probe, GateError> {
-    revision::build_probe(root, root, "head", args.head_features.as_deref())
+    let target = revision::target_dir(root);
+    revision::build_probe(root, root, &target, "head", args.head_features.as_deref())
 }
 
 fn fall_back(root: &Path, baseline: &Path, args: &GateArgs, why: &str) -> Result<u8, GateError> {

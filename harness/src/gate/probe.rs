@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::GateError;
 
 /// The command-line protocol this harness speaks with `gate-probe` (its `PROTOCOL`).
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// The designs the gate measures; same-run ratios are against the first.
 pub const DESIGNS: [&str; 3] = ["mutex", "actor", "atomic"];
@@ -109,8 +109,9 @@ impl Probe {
         }
     }
 
-    /// The command that runs `op` `iters` times for `design` (the caller wraps it in valgrind).
-    pub fn cost_args(&self, design: &str, op: CostOp, iters: u64) -> Vec<String> {
+    /// The command that runs `op` in loops of `n1` and `n2` for `design` (the caller wraps it
+    /// in valgrind).
+    pub fn cost_args(&self, design: &str, op: CostOp, n1: u64, n2: u64) -> Vec<String> {
         vec![
             self.path.display().to_string(),
             "cost".into(),
@@ -118,8 +119,10 @@ impl Probe {
             design.into(),
             "--op".into(),
             op.name().into(),
-            "--iters".into(),
-            iters.to_string(),
+            "--n1".into(),
+            n1.to_string(),
+            "--n2".into(),
+            n2.to_string(),
         ]
     }
 

@@ -1,9 +1,11 @@
 //! The two revisions the A/B gate compares: which commit is the base, a git worktree of it
 //! under `target/gate/base`, and a release build of the probe from each side.
 //!
-//! Both builds share the workspace's target directory: the dependencies are compiled once, and
-//! each revision's own crates (different paths, so different artifacts) are kept side by side,
-//! so a second gate run rebuilds only what changed.
+//! The base builds into a target directory of its own (`target/gate/base-target`), kept between
+//! runs, so a second gate run rebuilds only what changed. It cannot share the workspace's: cargo
+//! names a workspace member's artifacts after its path *relative to the workspace root*, which
+//! is the same in the worktree, so the two revisions' crates would overwrite each other's
+//! artifacts and fingerprints (and a stale probe could pass for a fresh one).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -161,16 +163,20 @@ pub fn checkout_base(root: &Path, sha: &str) -> Result<PathBuf, NoBase> {
     Ok(worktree)
 }
 
+/// The target directory the base revision builds into.
+pub fn base_target_dir(root: &Path) -> PathBuf {
+    target_dir(root).join("gate").join("base-target")
+}
+
 /// Builds the probe of the workspace at `source` in release mode (with `features`, if any) into
-/// the shared target directory, and keeps a copy as `target/gate/<label>-gate-probe` (the next
-/// build overwrites cargo's own copy).
+/// `build_dir`, and keeps a copy as `target/gate/<label>-gate-probe`.
 pub fn build_probe(
     root: &Path,
     source: &Path,
+    build_dir: &Path,
     label: &str,
     features: Option<&str>,
 ) -> Result<Probe, GateError> {
-    let target = target_dir(root);
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.args(["build", "--release", "--locked", "-p", "procman-gate-probe"])
         .args([
@@ -181,7 +187,7 @@ pub fn build_probe(
         .arg("--manifest-path")
         .arg(source.join("Cargo.toml"))
         .arg("--target-dir")
-        .arg(&target)
+        .arg(build_dir)
         .stdin(Stdio::null())
         // cargo's progress and any compile error go straight to the user.
         .stderr(Stdio::inherit());
@@ -207,7 +213,7 @@ pub fn build_probe(
             label: label.into(),
             detail: "cargo reported no gate-probe executable".into(),
         })?;
-    let kept = kept_path(&target, label);
+    let kept = kept_path(&target_dir(root), label);
     if let Some(dir) = kept.parent() {
         std::fs::create_dir_all(dir).map_err(|e| GateError::io(dir, e))?;
     }
