@@ -1,13 +1,17 @@
 //! The gate can fail: the `harness` binary, given a baseline and a measurements file in which
 //! one figure was made worse (an injected regression), exits 1 and marks exactly that row
-//! REGRESSED; within limits it exits 0; unusable input exits 2 and says why.
+//! REGRESSED; within limits it exits 0; unusable input exits 2 and says why; in the baseline
+//! mode a latency row can never fail it. And the A/B decision rule, on synthetic paired
+//! samples: no change passes, a real shift fails, a shift inside the noise passes.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use procman_harness::gate::ab::PairedSeries;
 use procman_harness::gate::baseline::{
     BASELINE_KIND, GATE_SCHEMA_VERSION, GateFile, Layer, MEASUREMENTS_KIND, Metric,
 };
+use procman_harness::gate::compare::Verdict;
 use procman_harness::provenance::{Provenance, workspace_root};
 
 fn metric(name: &str, design: &str, layer: Layer, value: f64, limit_pct: f64) -> Metric {
@@ -152,8 +156,8 @@ fn changes_within_the_limits_pass() {
 fn json_rows_carry_the_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let now = current(|m| {
-        if m.layer == Layer::Latency {
-            m.value * 3.0
+        if m.name == "instructions/list" {
+            m.value * 1.5
         } else {
             m.value
         }
@@ -168,7 +172,87 @@ fn json_rows_carry_the_verdict() {
         .filter(|r| r["verdict"] == "regressed")
         .map(|r| (r["metric"].as_str().unwrap(), r["design"].as_str().unwrap()))
         .collect();
-    assert_eq!(regressed, vec![("p99_ns/scripts_status", "atomic")]);
+    assert_eq!(regressed, vec![("instructions/list", "atomic")]);
+}
+
+#[test]
+fn the_baseline_mode_never_fails_on_a_latency_row() {
+    let dir = tempfile::tempdir().unwrap();
+    // A p99 four times the committed one: shown, never judged.
+    let now = current(|m| match m.layer {
+        Layer::Latency => m.value * 4.0,
+        Layer::Instructions => m.value,
+    });
+    let out = gate(dir.path(), &baseline(), &now, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let latency = row(&stdout, "p99_ns/scripts_status", "atomic");
+    assert!(
+        latency.ends_with("info") && latency.contains("+300.0%"),
+        "{latency}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only the instruction layer can fail"), "{err}");
+}
+
+/// Paired samples: `base[i]` and `head[i]` measured in the same round.
+fn paired(base: Vec<f64>, head: Vec<f64>, limit_pct: f64) -> PairedSeries {
+    PairedSeries {
+        metric: "p99_ns/scripts_status".into(),
+        design: "atomic".into(),
+        layer: Layer::Latency,
+        unit: "ns".into(),
+        base,
+        head,
+        limit_pct,
+    }
+}
+
+/// A round-to-round drift that hits both sides of a pair alike, as a shared machine does.
+fn drift(rounds: usize) -> Vec<f64> {
+    (0..rounds)
+        .map(|i| 100.0 * (1.0 + 0.6 * ((i * 7919) % 13) as f64 / 13.0))
+        .collect()
+}
+
+#[test]
+fn ab_rule_passes_no_change_under_drift() {
+    // Each round's level moves by up to 60 %, the head equals its base in every pair.
+    let base = drift(16);
+    let row = paired(base.clone(), base, 10.0).row();
+    assert_eq!(row.verdict, Verdict::Ok, "{row:?}");
+    assert_eq!(row.interval_pct, Some([0.0, 0.0]));
+}
+
+#[test]
+fn ab_rule_fails_a_real_shift() {
+    // The head is 1.3x its base in every round, with ±5 % of per-pair noise.
+    let base = drift(16);
+    let head: Vec<f64> = base
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b * 1.3 * (1.0 + 0.05 * (((i * 31) % 5) as f64 - 2.0) / 2.0))
+        .collect();
+    let row = paired(base, head, 10.0).row();
+    assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+    let [lo, hi] = row.interval_pct.unwrap();
+    assert!(lo > 10.0 && lo <= 30.0 && hi >= 30.0, "{lo} {hi}");
+}
+
+#[test]
+fn ab_rule_passes_a_shift_inside_the_noise() {
+    // A median shift of +15 % (over the 10 % limit) but pairs scattered from -40 % to +70 %:
+    // the interval straddles the limit, so the gate cannot stand behind it and passes.
+    let base = drift(16);
+    let factors = [
+        0.6, 1.7, 0.9, 1.5, 1.15, 0.7, 1.6, 1.1, 1.2, 0.8, 1.4, 1.15, 0.95, 1.3, 1.15, 1.05,
+    ];
+    let head: Vec<f64> = base.iter().zip(factors).map(|(b, f)| b * f).collect();
+    let row = paired(base, head, 10.0).row();
+    assert!(row.change_pct.unwrap() > 10.0, "{row:?}");
+    let [lo, _] = row.interval_pct.unwrap();
+    assert!(lo < 10.0, "{row:?}");
+    assert_eq!(row.verdict, Verdict::Ok, "{row:?}");
 }
 
 #[test]

@@ -225,3 +225,67 @@ pub fn build_probe(
     probe.check_protocol()?;
     Ok(probe)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "--quiet", "--initial-branch=main"]).unwrap();
+        git(root, &["config", "user.email", "gate@test"]).unwrap();
+        git(root, &["config", "user.name", "gate"]).unwrap();
+        dir
+    }
+
+    fn commit(root: &Path, name: &str) -> String {
+        std::fs::write(root.join(name), name).unwrap();
+        git(root, &["add", name]).unwrap();
+        git(root, &["commit", "--quiet", "-m", name]).unwrap();
+        git(root, &["rev-parse", "HEAD"]).unwrap()
+    }
+
+    #[test]
+    fn a_single_commit_has_no_base() {
+        let dir = repo();
+        commit(dir.path(), "a");
+        let err = resolve_base(dir.path(), None).unwrap_err();
+        assert!(matches!(err, NoBase::Unresolved { ref rev, .. } if rev == "HEAD~1"), "{err}");
+        assert!(err.to_string().contains("HEAD~1"), "{err}");
+    }
+
+    #[test]
+    fn on_the_default_branch_the_base_is_the_previous_commit() {
+        let dir = repo();
+        let first = commit(dir.path(), "a");
+        commit(dir.path(), "b");
+        let (sha, how) = resolve_base(dir.path(), None).unwrap();
+        assert_eq!((sha.as_str(), how.as_str()), (first.as_str(), "HEAD~1"));
+    }
+
+    #[test]
+    fn on_a_branch_the_base_is_the_merge_base() {
+        let dir = repo();
+        let root = dir.path();
+        commit(root, "a");
+        let fork = commit(root, "b");
+        git(root, &["checkout", "--quiet", "-b", "feature"]).unwrap();
+        commit(root, "c");
+        commit(root, "d");
+        let (sha, how) = resolve_base(root, None).unwrap();
+        assert_eq!(sha, fork);
+        assert!(how.contains("merge-base"), "{how}");
+        let (sha, _) = resolve_base(root, Some("HEAD~1")).unwrap();
+        assert_ne!(sha, fork);
+        assert!(resolve_base(root, Some("no-such-rev")).is_err());
+    }
+
+    #[test]
+    fn a_base_without_the_probe_is_refused_by_name() {
+        let dir = repo();
+        let sha = commit(dir.path(), "a");
+        let err = checkout_base(dir.path(), &sha).unwrap_err();
+        assert!(err.to_string().contains("predates the A/B gate"), "{err}");
+    }
+}
