@@ -6,7 +6,6 @@
 //! count, where two runs of the whole program used to be needed.
 
 use std::hint::black_box;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +13,8 @@ use procman_core::launcher::SimChildControl;
 use procman_core::{
     IfRunning, LogQuery, ManagerConfig, ProcessManager, ProcessSpec, SimLauncher, Stream, Target,
 };
+
+use procman_gate_probe::CostOp;
 
 use crate::design::Design;
 
@@ -28,40 +29,6 @@ const APPENDED_LINE: &str = "GET /api/health 200 0.4ms";
 /// averaged over several orders, which keeps its count from moving by more than a few percent
 /// between runs.
 const PROBE_MANAGERS: usize = 4;
-
-/// A hot op the gate counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CostOp {
-    /// `status` by name.
-    Status,
-    /// `list` of all 50 processes.
-    List,
-    /// One `start` and one `stop` of a simulated process.
-    StartStop,
-    /// One line of output appended to a run's log ring (through the launcher's event path).
-    LogAppend,
-    /// `logs_tail` of 10 lines from a cursor.
-    LogTail,
-}
-
-impl FromStr for CostOp {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "status" => CostOp::Status,
-            "list" => CostOp::List,
-            "start_stop" => CostOp::StartStop,
-            "log_append" => CostOp::LogAppend,
-            "log_tail" => CostOp::LogTail,
-            _ => {
-                return Err(format!(
-                    "unknown op {s:?}; use one of: status, list, start_stop, log_append, log_tail"
-                ));
-            }
-        })
-    }
-}
 
 /// The boundary between counted regions: callgrind dumps (and zeroes) its counters each time
 /// this returns. Its symbol is not mangled so the gate can name it.

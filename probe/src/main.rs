@@ -19,10 +19,7 @@ mod storm;
 use std::process::ExitCode;
 
 use design::Design;
-
-/// The command-line protocol between `harness gate` and this probe. A base revision whose probe
-/// speaks another protocol cannot be compared, and the gate says so.
-pub const PROTOCOL: u32 = 2;
+use procman_gate_probe::PROTOCOL;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 use procman_core::{
     IfRunning, ProcessManager, ProcessSpec, SimLauncher, StopOptions, Stream, Target,
 };
-use serde::Serialize;
+use procman_gate_probe::StormLine;
 
 use crate::design::Design;
 
@@ -36,17 +36,6 @@ pub struct Plan {
     pub millis: u64,
     /// Unmeasured time before it, milliseconds.
     pub warmup_millis: u64,
-}
-
-/// One design's figures, printed as one JSON line.
-#[derive(Debug, Serialize)]
-pub struct StormLine {
-    design: &'static str,
-    clients: usize,
-    ops: u64,
-    p50_ns: u64,
-    p99_ns: u64,
-    max_ns: u64,
 }
 
 /// Runs one storm against a fresh manager of `design`.
@@ -107,7 +96,7 @@ pub fn run(design: Design, plan: &Plan) -> Result<StormLine, String> {
         ));
     }
     Ok(StormLine {
-        design: design.name(),
+        design: design.name().into(),
         clients: plan.clients,
         ops: total.len(),
         p50_ns: total.value_at_quantile(0.50),

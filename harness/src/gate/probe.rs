@@ -5,81 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::{Deserialize, Serialize};
-
 use super::GateError;
 
-/// The command-line protocol this harness speaks with `gate-probe` (its `PROTOCOL`).
-pub const PROTOCOL: u32 = 2;
-
-/// The designs the gate measures; same-run ratios are against the first.
-pub const DESIGNS: [&str; 3] = ["mutex", "actor", "atomic"];
-
-/// A hot op the gate counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CostOp {
-    /// `status` by name.
-    Status,
-    /// `list` of all 50 processes.
-    List,
-    /// One `start` and one `stop` of a simulated process.
-    StartStop,
-    /// One line of output appended to a run's log ring (through the launcher's event path).
-    LogAppend,
-    /// `logs_tail` of 10 lines from a cursor.
-    LogTail,
-}
-
-impl CostOp {
-    /// Every op, in table order.
-    pub const ALL: [CostOp; 5] = [
-        CostOp::Status,
-        CostOp::List,
-        CostOp::StartStop,
-        CostOp::LogAppend,
-        CostOp::LogTail,
-    ];
-
-    /// How many times the base iteration counts this op is run: cheap ops run more often, so
-    /// the difference of two runs is millions of instructions and the set-up's own run-to-run
-    /// variation (tens of thousands: thread start-up, hash seeds) stays below 1 % of it.
-    pub fn scale(self) -> u64 {
-        match self {
-            CostOp::Status => 20,
-            CostOp::LogAppend | CostOp::LogTail => 10,
-            CostOp::List | CostOp::StartStop => 1,
-        }
-    }
-
-    /// Its name in tables, files and on the probe's command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            CostOp::Status => "status",
-            CostOp::List => "list",
-            CostOp::StartStop => "start_stop",
-            CostOp::LogAppend => "log_append",
-            CostOp::LogTail => "log_tail",
-        }
-    }
-}
-
-/// One design's line of `gate-probe storm`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StormLine {
-    /// The design.
-    pub design: String,
-    /// Client threads.
-    pub clients: usize,
-    /// Status calls measured.
-    pub ops: u64,
-    /// Median latency, ns.
-    pub p50_ns: u64,
-    /// 99th percentile, ns.
-    pub p99_ns: u64,
-    /// Slowest call, ns.
-    pub max_ns: u64,
-}
+pub use procman_gate_probe::{CostOp, DESIGNS, PROTOCOL, StormLine};
 
 /// A built probe of one revision.
 #[derive(Clone, Debug)]

@@ -251,7 +251,10 @@ mod tests {
         let dir = repo();
         commit(dir.path(), "a");
         let err = resolve_base(dir.path(), None).unwrap_err();
-        assert!(matches!(err, NoBase::Unresolved { ref rev, .. } if rev == "HEAD~1"), "{err}");
+        assert!(
+            matches!(err, NoBase::Unresolved { ref rev, .. } if rev == "HEAD~1"),
+            "{err}"
+        );
         assert!(err.to_string().contains("HEAD~1"), "{err}");
     }
 
