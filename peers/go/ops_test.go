@@ -286,3 +286,9 @@ func list100(b *testing.B, d Design) {
 	b.StopTimer()
 	s.flush()
 }
+
+// atLeast is the smallest multiple of GOMAXPROCS at or above n: RunParallel's goroutine counts.
+func atLeast(n int) int {
+	cores := runtime.GOMAXPROCS(0)
+	return ((n + cores - 1) / cores) * cores
+}
