@@ -75,10 +75,12 @@ pub struct ReproduceArgs {
     /// Directory of scenario files [default: ./scenarios, else the workspace's].
     #[arg(long)]
     pub scenarios_dir: Option<PathBuf>,
-    /// Skip the criterion benches and the Go peer, and reuse RESULTS/seeds.json and
-    /// RESULTS/go-peer.json as they are.
+    /// Skip the criterion benches and reuse RESULTS/seeds.json as it is.
     #[arg(long)]
     pub skip_benches: bool,
+    /// Skip the Go peer and reuse RESULTS/go-peer.json as it is (if there is one).
+    #[arg(long)]
+    pub skip_go: bool,
 }
 
 /// One scenario run of the plan.
@@ -240,10 +242,13 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let plan = plan(scenarios, args.quick);
-    let total =
-        usize::from(plan.needs_procman) + usize::from(!args.skip_benches) * 3 + plan.runs.len() + 1;
+    let total = usize::from(plan.needs_procman)
+        + usize::from(!args.skip_benches) * 2
+        + usize::from(!args.skip_go)
+        + plan.runs.len()
+        + 1;
     eprintln!(
-        "reproduce: {} mode, {} scenario runs (~{} s of runs), benches {}; writing {}",
+        "reproduce: {} mode, {} scenario runs (~{} s of runs), benches {}, Go peer {}; writing {}",
         if plan.quick { "quick" } else { "default" },
         plan.runs.len(),
         plan.scenario_time().as_secs(),
@@ -252,6 +257,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         } else {
             "included"
         },
+        if args.skip_go { "skipped" } else { "included" },
         out.display()
     );
     let mut n = 0;
@@ -296,6 +302,8 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         let file =
             crate::seeds::write(&crit, &seeds_out, Some(since)).map_err(|e| e.to_string())?;
         eprintln!("  {} benchmark figures exported", file.benchmarks.len());
+    }
+    if !args.skip_go {
         n += 1;
         let go_out = results.join(crate::gopeer::GO_PEER_FILE);
         step(

@@ -163,12 +163,6 @@ func moveTo(s *State, to Status) bool {
 	return true
 }
 
-type byName []State
-
-func (b byName) Len() int           { return len(b) }
-func (b byName) Less(i, j int) bool { return b[i].Name < b[j].Name }
-func (b byName) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
-
 // ---- atomic: sync.Map + atomic.Pointer to an immutable state ----
 
 // Atomic is the lock-free pivot's design.
@@ -233,15 +227,25 @@ func (m *Atomic) Restart(name string) bool {
 	return true
 }
 
-// List copies every state out of the map and sorts by name.
+// List collects every process from the map, sorts the handles by name (sorting pointers, not
+// state structs), then copies each state out.
 func (m *Atomic) List() []State {
-	out := make([]State, 0, atomic.LoadInt64(&m.count))
-	m.procs.Range(func(_, v any) bool {
-		out = append(out, *v.(*atomicProc).state.Load())
+	procs := make([]namedAtomic, 0, atomic.LoadInt64(&m.count))
+	m.procs.Range(func(k, v any) bool {
+		procs = append(procs, namedAtomic{k.(string), v.(*atomicProc)})
 		return true
 	})
-	sort.Sort(byName(out))
+	sort.Slice(procs, func(i, j int) bool { return procs[i].name < procs[j].name })
+	out := make([]State, len(procs))
+	for i, p := range procs {
+		out[i] = *p.proc.state.Load()
+	}
 	return out
+}
+
+type namedAtomic struct {
+	name string
+	proc *atomicProc
 }
 
 // ---- mutex: RWMutex map + RWMutex per process ----
@@ -309,18 +313,28 @@ func (m *Mutex) Restart(name string) bool {
 	return true
 }
 
-// List copies every state under the registry's read lock and each process's, then sorts.
+// List collects the processes under the registry's read lock, sorts the handles by name, then
+// copies each state under its own read lock.
 func (m *Mutex) List() []State {
 	m.mu.RLock()
-	out := make([]State, 0, len(m.procs))
-	for _, p := range m.procs {
-		p.mu.RLock()
-		out = append(out, p.state)
-		p.mu.RUnlock()
+	procs := make([]namedMutex, 0, len(m.procs))
+	for name, p := range m.procs {
+		procs = append(procs, namedMutex{name, p})
 	}
 	m.mu.RUnlock()
-	sort.Sort(byName(out))
+	sort.Slice(procs, func(i, j int) bool { return procs[i].name < procs[j].name })
+	out := make([]State, len(procs))
+	for i, p := range procs {
+		p.proc.mu.RLock()
+		out[i] = p.proc.state
+		p.proc.mu.RUnlock()
+	}
 	return out
+}
+
+type namedMutex struct {
+	name string
+	proc *mutexProc
 }
 
 // ---- actor: one owner goroutine, request/reply over channels ----

@@ -50,6 +50,7 @@ var seedCases = []seedCase{
 	{"channel_concurrent_readers", func(b *testing.B, k bool) { channelRead(b, k, true, false) }},
 	{"channel_writer_reader", func(b *testing.B, k bool) { channelRead(b, k, false, true) }},
 	{"channel_memory", func(b *testing.B, k bool) { channelRead(b, k, false, false) }},
+	{"channel_memory_bytes", func(b *testing.B, k bool) { channelRead(b, k, false, false) }},
 	{"atomic_single_reader", func(b *testing.B, k bool) { atomicPointerRead(b, k, false, false) }},
 	{"atomic_concurrent_readers", func(b *testing.B, k bool) { atomicPointerRead(b, k, true, false) }},
 	{"atomic_writer_reader", func(b *testing.B, k bool) { atomicPointerRead(b, k, false, true) }},

@@ -683,7 +683,13 @@ pub fn limits(
     let mut factors: Vec<f64> = claims
         .iter()
         .zip(rows)
-        .filter(|(_, r)| r.claim.is_time() && r.claimed_speedup.is_none() && !r.claim.dead_load())
+        .filter(|(_, r)| {
+            // Dead loads are the next item; a documentation estimate was never measured.
+            r.claim.is_time()
+                && r.claimed_speedup.is_none()
+                && !r.claim.dead_load()
+                && !r.claim.method_note.to_lowercase().contains("estimate")
+        })
         .filter_map(|(g, r)| {
             let aw = g.figures.as_written.map(|b| b.ns_per_op)?;
             (r.claim.value >= super::verdict::ONE_INSTRUCTION_NS).then(|| aw / r.claim.value)
@@ -693,9 +699,10 @@ pub fn limits(
     if let (Some(lo), Some(hi)) = (factors.first(), factors.last()) {
         items.push(format!(
             "The seed's machine ran Go with GOMAXPROCS=6; the Go peer ran the seed's own loops \
-             here at GOMAXPROCS {} ({}). For the {} timed claims that are not dead loads, this \
-             machine's figure over the seed's is {}–{} (median {}): that much of any \
-             difference is the machine and the Go version, not the language or the design.",
+             here at GOMAXPROCS {} ({}). For the {} measured, timed claims that are not dead \
+             loads, the seed's loop as written here over the seed's figure is {}–{} (median \
+             {}): that much of a difference between the seed and us is the machine, the Go \
+             version or the seed's exact code, not the language or the design.",
             go.full_procs().unwrap_or(1),
             go.go.as_ref().map_or("?", |g| g.version.as_str()),
             factors.len(),
@@ -721,12 +728,14 @@ pub fn limits(
     }
     let tally = |v: SameMachine| claims.iter().filter(|c| c.verdict == v).count();
     items.push(format!(
-        "Same machine, both languages: of the seed's claims, {} hold in Go and in Rust, {} in \
-         Go only, {} in Rust only, {} in neither, and {} have no Go figure.",
+        "Same machine, both languages (the \"same machine\" column): holds in Go and in Rust \
+         {}, in Go only {}, in Rust only {}, in neither {}; Go figure without one of ours {}; \
+         no Go figure {}.",
         tally(SameMachine::Both),
         tally(SameMachine::GoOnly),
         tally(SameMachine::RustOnly),
         tally(SameMachine::Neither),
+        tally(SameMachine::NoRust),
         tally(SameMachine::NoGo),
     ));
     items
