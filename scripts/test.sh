@@ -24,9 +24,6 @@ fi
 step "race verification: loom, shuttle, linearizability, seeded bugs"
 scripts/check-races.sh
 
-step "seed benches, each benchmark run once (cargo bench -- --test)"
-cargo bench -p procman-harness --locked --bench seeds --bench floors -- --test
-
 step "Go peer (peers/go): gofmt, vet, tests, each benchmark run once (-benchtime 1x)"
 if ! command -v go >/dev/null 2>&1; then
     echo "go not found; installing golang-go (harness reproduce runs the Go peer beside the Rust benches)"
@@ -51,6 +48,9 @@ fi
     fi
     echo "every Go benchmark ran once: $(grep -c ' ns/op' <<<"$out") results"
 )
+
+step "seed benches, each benchmark run once (cargo bench -- --test)"
+cargo bench -p procman-harness --locked --bench seeds --bench floors -- --test
 
 step "latency gate (quick) against reports/baseline.json"
 if ! command -v valgrind >/dev/null 2>&1; then
