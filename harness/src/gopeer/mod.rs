@@ -260,7 +260,12 @@ pub enum GoPeerError {
 
 /// `go version`'s `go1.19.8 linux/amd64`, or why there is none.
 pub fn go_version() -> Result<String, GoPeerError> {
-    let out = Command::new("go")
+    version_of("go")
+}
+
+/// [`go_version`] of the Go command `program`.
+fn version_of(program: &str) -> Result<String, GoPeerError> {
+    let out = Command::new(program)
         .arg("version")
         .env("GOTOOLCHAIN", "local")
         .output()

@@ -165,3 +165,15 @@ fn the_file_finds_rows_at_full_gomaxprocs_and_round_trips() {
     assert_eq!(back, f);
     assert!(GoPeerFile::from_json("{\"kind\":\"other\"}").is_err());
 }
+
+#[test]
+fn a_missing_go_is_reported_as_reproduce_prints_it() {
+    let e = version_of("procman-no-such-go-command").unwrap_err();
+    assert!(matches!(e, GoPeerError::NotFound));
+    assert_eq!(
+        format!("Go peer skipped: {e}"),
+        "Go peer skipped: go not found"
+    );
+    let old = GoPeerError::TooOld("go1.18.1 linux/amd64".into()).to_string();
+    assert!(old.contains("older than go1.19"), "{old}");
+}
