@@ -24,6 +24,31 @@ fi
 step "race verification: loom, shuttle, linearizability, seeded bugs"
 scripts/check-races.sh
 
+step "Go peer (peers/go): gofmt, vet, tests, each benchmark run once (-benchtime 1x)"
+if ! command -v go >/dev/null 2>&1; then
+    echo "go not found; installing golang-go (harness reproduce runs the Go peer beside the Rust benches)"
+    if [ "$(id -u)" -eq 0 ]; then sudo_cmd=""; else sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq golang-go
+fi
+(
+    cd peers/go
+    # GOTOOLCHAIN=local and GOPROXY=off: the module has no dependency and must not fetch one.
+    export GOTOOLCHAIN=local GOPROXY=off
+    go version
+    unformatted=$(gofmt -l .)
+    if [ -n "$unformatted" ]; then
+        echo "gofmt would change: $unformatted (run gofmt -w peers/go)"
+        exit 1
+    fi
+    go vet ./...
+    go test -race -count=1 ./...
+    if ! out=$(go test -run '^$' -bench . -benchmem -cpu "1,$(nproc)" -benchtime 1x -count 1 ./... 2>&1); then
+        echo "$out" | tail -30
+        exit 1
+    fi
+    echo "every Go benchmark ran once: $(grep -c ' ns/op' <<<"$out") results"
+)
+
 step "seed benches, each benchmark run once (cargo bench -- --test)"
 cargo bench -p procman-harness --locked --bench seeds --bench floors -- --test
 

@@ -23,6 +23,7 @@ pub mod driver;
 pub mod duration;
 pub mod error;
 pub mod gate;
+pub mod gopeer;
 pub mod measure;
 pub mod mix;
 pub mod progress;

@@ -5,10 +5,15 @@
 //! 2. runs the seed-table criterion benches (`cargo bench -p procman-harness --bench seeds
 //!    --bench floors`) into a criterion directory of its own, and exports them with
 //!    provenance to `RESULTS/seeds.json` ([`crate::seeds`]);
-//! 3. runs every scenario in `scenarios/` against every design (thread driver; `status_storm`
+//! 3. runs the Go peer (`peers/go`: a Go model of each design and the seeds' own benchmark
+//!    shapes) with `go test -bench`, when `go` 1.19 or later is on PATH, into
+//!    `RESULTS/go-peer.json` ([`crate::gopeer`]); without Go it says "Go peer skipped: go not
+//!    found", writes the file with that reason (so the report can say why its Go column is
+//!    empty) and goes on;
+//! 4. runs every scenario in `scenarios/` against every design (thread driver; `status_storm`
 //!    also under the tokio driver, the way an MCP server serves requests), one result file per
 //!    scenario and driver, `RESULTS/NAME-DRIVER.json`;
-//! 4. renders `REPORT.md`, `index.html` and `charts/` from those files ([`crate::report`]).
+//! 5. renders `REPORT.md`, `index.html` and `charts/` from those files ([`crate::report`]).
 //!
 //! The default plan shortens each scenario's runs to fit this 2-core machine in under ten
 //! minutes ([`DEFAULT_DURATION`], [`DEFAULT_WARMUP`]); `--quick` cuts runs to a fraction of a
@@ -73,6 +78,9 @@ pub struct ReproduceArgs {
     /// Skip the criterion benches and reuse RESULTS/seeds.json as it is.
     #[arg(long)]
     pub skip_benches: bool,
+    /// Skip the Go peer and reuse RESULTS/go-peer.json as it is (if there is one).
+    #[arg(long)]
+    pub skip_go: bool,
 }
 
 /// One scenario run of the plan.
@@ -234,10 +242,13 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let plan = plan(scenarios, args.quick);
-    let total =
-        usize::from(plan.needs_procman) + usize::from(!args.skip_benches) * 2 + plan.runs.len() + 1;
+    let total = usize::from(plan.needs_procman)
+        + usize::from(!args.skip_benches) * 2
+        + usize::from(!args.skip_go)
+        + plan.runs.len()
+        + 1;
     eprintln!(
-        "reproduce: {} mode, {} scenario runs (~{} s of runs), benches {}; writing {}",
+        "reproduce: {} mode, {} scenario runs (~{} s of runs), benches {}, Go peer {}; writing {}",
         if plan.quick { "quick" } else { "default" },
         plan.runs.len(),
         plan.scenario_time().as_secs(),
@@ -246,6 +257,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         } else {
             "included"
         },
+        if args.skip_go { "skipped" } else { "included" },
         out.display()
     );
     let mut n = 0;
@@ -290,6 +302,21 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         let file =
             crate::seeds::write(&crit, &seeds_out, Some(since)).map_err(|e| e.to_string())?;
         eprintln!("  {} benchmark figures exported", file.benchmarks.len());
+    }
+    if !args.skip_go {
+        n += 1;
+        let go_out = results.join(crate::gopeer::GO_PEER_FILE);
+        step(
+            started,
+            n,
+            total,
+            &format!(
+                "Go peer: go test -bench in peers/go{} -> {}",
+                if plan.quick { " (quick)" } else { "" },
+                go_out.display()
+            ),
+        );
+        run_go_peer(&root, plan.quick, &go_out)?;
     }
     let mut incomplete = 0;
     for run in &plan.runs {
@@ -354,6 +381,37 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Runs the Go peer and writes its file; a missing or too old Go, or a failed run, is said and
+/// written into the file as the reason the report's Go column is empty, and reproduce goes on.
+fn run_go_peer(root: &Path, quick: bool, out: &Path) -> Result<(), String> {
+    let log = crate::gopeer::log_path(&reproduce_target(root));
+    let mut done = 0usize;
+    let result = crate::gopeer::run(root, quick, &log, |line| {
+        done += 1;
+        if done.is_multiple_of(50) {
+            let name = line.split_whitespace().next().unwrap_or(line);
+            eprintln!("  [{done}] {name}");
+        }
+    });
+    let file = match result {
+        Ok(file) => {
+            eprintln!(
+                "  {} Go benchmark figures ({}); go test's output: {}",
+                file.benchmarks.len(),
+                file.go.as_ref().map_or("", |g| g.version.as_str()),
+                log.display()
+            );
+            file
+        }
+        Err(e) => {
+            let why = e.to_string();
+            eprintln!("Go peer skipped: {why}");
+            crate::gopeer::GoPeerFile::skipped(Provenance::collect(root), why)
+        }
+    };
+    std::fs::write(out, file.to_json()).map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
 /// Where reproduce keeps its criterion data: `$CARGO_TARGET_DIR/harness-reproduce`, else the

@@ -1,6 +1,7 @@
 //! What REPORT.md and index.html say, derived from the inputs alone: provenance, the
-//! pivot-evidence table, the winner of each workload, what this machine cannot show, the
-//! per-scenario tables and the seed-benchmark figures.
+//! pivot-evidence table (with the Go peer's figure and a same-machine verdict per claim), Rust
+//! against the Go model of each design, the winner of each workload, what this machine cannot
+//! show, the per-scenario tables and the seed-benchmark figures.
 
 use crate::provenance::Provenance;
 use crate::seeds::SeedsFile;
@@ -8,6 +9,7 @@ use crate::seeds::SeedsFile;
 use super::document::{Block, FigureRef, Table, heading};
 use super::figure::Figure;
 use super::format::{count, per_op, rate, sig3, time_ns};
+use super::go_side;
 use super::inputs::{Inputs, ScenarioEntry};
 use super::scenario_charts::{clients_of, complete_runs};
 use super::verdict::{AGREEMENT_FACTOR, ClaimRow, ONE_INSTRUCTION_NS, Verdict, speed_phrase};
@@ -24,10 +26,20 @@ pub fn blocks(inputs: &Inputs, rows: &[ClaimRow<'_>], figures: &[Figure]) -> Vec
                 .into(),
         ),
     ];
+    let go = inputs.go_peer.as_ref().map(|(_, g)| g);
+    let go_claims = match &inputs.claims {
+        Some(c) => go_side::judge(rows, c, go),
+        None => Vec::new(),
+    };
     b.extend(provenance(inputs));
-    b.extend(evidence(inputs, rows, figures));
+    b.extend(evidence(inputs, rows, &go_claims, figures));
+    b.extend(go_side::blocks(
+        inputs.seeds.as_ref().map(|(_, s)| s),
+        go,
+        figures,
+    ));
     b.extend(winners::blocks(inputs));
-    b.extend(limits(inputs));
+    b.extend(limits(inputs, rows, &go_claims));
     for entry in &inputs.scenarios {
         b.extend(scenario(entry, figures));
     }
@@ -45,6 +57,9 @@ fn provenance(inputs: &Inputs) -> Vec<Block> {
     let mut files: Vec<(String, &Provenance)> = Vec::new();
     if let Some((path, s)) = &inputs.seeds {
         files.push((file_name(path), &s.provenance));
+    }
+    if let Some((path, g)) = &inputs.go_peer {
+        files.push((file_name(path), &g.provenance));
     }
     for e in &inputs.scenarios {
         let name = file_name(&e.file);
@@ -188,7 +203,12 @@ fn file_name(p: &std::path::Path) -> String {
     )
 }
 
-fn evidence(inputs: &Inputs, rows: &[ClaimRow<'_>], figures: &[Figure]) -> Vec<Block> {
+fn evidence(
+    inputs: &Inputs,
+    rows: &[ClaimRow<'_>],
+    go_claims: &[go_side::GoClaim<'_>],
+    figures: &[Figure],
+) -> Vec<Block> {
     let mut out = vec![heading(2, "The pivot evidence, claim by claim")];
     if inputs.claims.is_none() {
         out.push(Block::Para(
@@ -213,7 +233,11 @@ fn evidence(inputs: &Inputs, rows: &[ClaimRow<'_>], figures: &[Figure]) -> Vec<B
          {}x of the claimed ratio or range; an allocation count replicates when ours rounds to \
          the same count; any other figure replicates within {}x. Concurrent figures are in the \
          seed's accounting (Go's `RunParallel`: wall time over all threads' ops); the per-thread \
-         figure a caller waits is in the seed tables below.",
+         figure a caller waits is in the seed tables below. **Go here** is the Go peer on this \
+         machine in the same run (`peers/go`): the seed's own loop fed to a sink where the peer \
+         has the claim's shape (and the loop as written beside it), else the Go model of the \
+         claim's design; **same machine** says whether the seed's figure holds in Go here and in \
+         Rust here, by the same rules.",
         tally(Verdict::Replicated),
         tally(Verdict::NotReplicated),
         tally(Verdict::Artifact),
@@ -227,12 +251,15 @@ fn evidence(inputs: &Inputs, rows: &[ClaimRow<'_>], figures: &[Figure]) -> Vec<B
         "seed says",
         "claimed>",
         "ours (claim's design)>",
+        "Go here",
         "every design, same shape",
         "ours / claim>",
         "verdict",
+        "same machine",
         "why",
     ]);
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
+        let g = go_claims.get(i);
         let c = r.claim;
         let claimed = match r.claimed_speedup {
             Some((lo, hi)) if lo != hi => format!("{}–{}", speed_phrase(lo), speed_phrase(hi)),
@@ -268,10 +295,15 @@ fn evidence(inputs: &Inputs, rows: &[ClaimRow<'_>], figures: &[Figure]) -> Vec<B
             format!("“{}”", c.quote),
             claimed,
             ours,
+            g.map_or("—".into(), |g| g.cell.clone()),
             if all.is_empty() { "—".into() } else { all },
             vs,
             format!("**{}**", r.verdict.label()),
-            r.why.clone(),
+            g.map_or("—".into(), |g| format!("**{}**", g.verdict.label())),
+            match g {
+                Some(g) => format!("{} {}", r.why, g.why),
+                None => r.why.clone(),
+            },
         ]);
     }
     out.push(Block::Table(t));
@@ -289,7 +321,11 @@ fn evidence(inputs: &Inputs, rows: &[ClaimRow<'_>], figures: &[Figure]) -> Vec<B
     out
 }
 
-fn limits(inputs: &Inputs) -> Vec<Block> {
+fn limits(
+    inputs: &Inputs,
+    rows: &[ClaimRow<'_>],
+    go_claims: &[go_side::GoClaim<'_>],
+) -> Vec<Block> {
     let cpus: Vec<usize> = inputs
         .scenarios
         .iter()
@@ -321,11 +357,11 @@ fn limits(inputs: &Inputs) -> Vec<Block> {
          stays small, which favours the mutex design relative to a large machine."
             .into(),
     );
-    items.push(
-        "The seed's own machine ran Go with GOMAXPROCS=6; our absolute figures are from a \
-         different CPU and language, so only ratios between designs compare across the two."
-            .into(),
-    );
+    items.extend(go_side::limits(
+        go_claims,
+        rows,
+        inputs.go_peer.as_ref().map(|(_, g)| g),
+    ));
     vec![
         heading(2, "What this machine cannot show"),
         Block::List(items),

@@ -1,11 +1,13 @@
 //! What the report renders from: every `*.json` in the results directory, each either a
-//! scenario result file (`harness run`, `harness reproduce`) or a seeds file
-//! (`harness seeds`), and the claims file.
+//! scenario result file (`harness run`, `harness reproduce`), a seeds file
+//! (`harness seeds`) or the Go peer's file (`harness reproduce`: `go-peer.json`), and the
+//! claims file.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::gopeer::{GO_PEER_KIND, GoPeerFile};
 use crate::provenance::Provenance;
 use crate::results::{ResultsFile, ScenarioResult};
 use crate::seeds::claims::ClaimsFile;
@@ -42,6 +44,8 @@ pub struct Inputs {
     pub scenarios: Vec<ScenarioEntry>,
     /// The seeds file and its path, if present.
     pub seeds: Option<(PathBuf, SeedsFile)>,
+    /// The Go peer's file and its path, if present (it may say the peer was skipped).
+    pub go_peer: Option<(PathBuf, GoPeerFile)>,
     /// The claims, if the file was found.
     pub claims: Option<ClaimsFile>,
     /// Things the reader should know about the inputs (superseded files).
@@ -91,6 +95,15 @@ pub fn load(dir: &Path, claims: &Path) -> Result<Inputs, ReportError> {
                 )));
             }
             inputs.seeds = Some((path, seeds));
+        } else if header.kind.as_deref() == Some(GO_PEER_KIND) {
+            let go = GoPeerFile::from_json(&text).map_err(bad)?;
+            if let Some((old, _)) = &inputs.go_peer {
+                return Err(bad(format!(
+                    "a second Go peer file (the first is {}); keep one",
+                    old.display()
+                )));
+            }
+            inputs.go_peer = Some((path, go));
         } else {
             let file = ResultsFile::from_json(&text).map_err(bad)?;
             for result in file.scenarios {

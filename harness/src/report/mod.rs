@@ -4,8 +4,10 @@
 //!
 //! - `charts/NAME.svg` with `charts/NAME.csv` beside it (the data plotted), drawn with
 //!   plotters' SVG backend ([`chart`]), one colour per design everywhere ([`palette`]);
-//! - `REPORT.md`: provenance, the pivot-evidence table ([`verdict`]), the winner of each
-//!   workload ([`winners`]), what this machine cannot show, per-scenario tables ([`content`]);
+//! - `REPORT.md`: provenance, the pivot-evidence table ([`verdict`]) with the Go peer's figure
+//!   and a same-machine verdict per claim and the Rust/Go table ([`go_side`]), the winner of
+//!   each workload ([`winners`]), what this machine cannot show, per-scenario tables
+//!   ([`content`]);
 //! - `index.html`: the same document as one self-contained page, every chart inlined.
 //!
 //! Nothing is measured here: every number printed comes from the input files. Every SVG and
@@ -16,6 +18,7 @@ pub mod content;
 pub mod document;
 pub mod figure;
 pub mod format;
+pub mod go_side;
 pub mod inputs;
 pub mod palette;
 pub mod render;
@@ -130,6 +133,16 @@ fn render_with(
                 message,
             }
         })?);
+    }
+    if let Some((_, go)) = &inputs.go_peer {
+        let seeds = inputs.seeds.as_ref().map(|(_, s)| s);
+        let rows = go_side::head_rows(seeds, go);
+        figures.extend(
+            go_side::figures(&rows).map_err(|message| ReportError::Chart {
+                name: "go.*".into(),
+                message,
+            })?,
+        );
     }
     for entry in &inputs.scenarios {
         figures.extend(

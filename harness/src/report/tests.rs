@@ -418,3 +418,214 @@ fn the_committed_report_references_only_charts_that_exist_and_are_well_formed() 
         }
     }
 }
+
+// ---- the Go peer's column, same-machine verdicts and the Rust/Go table ----
+
+/// Synthetic `go test -bench` output for the fixture claims: the seed loops of two claims
+/// (as written and sink-fed), the models of three designs in two operations, and an
+/// allocation count, at GOMAXPROCS 1 and 2.
+const GO_OUTPUT: &str = "goos: linux
+goarch: amd64
+cpu: Fixture CPU
+BenchmarkSeed/single_read_mutex/as_written-2   1000  50.0 ns/op  0 B/op  0 allocs/op
+BenchmarkSeed/single_read_mutex/sink-2         1000  52.0 ns/op  0 B/op  0 allocs/op
+BenchmarkSeed/single_read_atomic/as_written-2  1000   9.0 ns/op  0 B/op  0 allocs/op
+BenchmarkSeed/single_read_atomic/sink-2        1000  13.0 ns/op  0 B/op  0 allocs/op
+BenchmarkSeed/atomic_concurrent_readers/as_written-2  1000  0.5 ns/op  2.000 goroutines  0 B/op  0 allocs/op
+BenchmarkSeed/atomic_concurrent_readers/sink-2        1000  0.6 ns/op  2.000 goroutines  0 B/op  0 allocs/op
+BenchmarkOps/single_process_read/mutex         1000  30.0 ns/op  0 B/op  0 allocs/op
+BenchmarkOps/single_process_read/mutex-2       1000  40.0 ns/op  0 B/op  0 allocs/op
+BenchmarkOps/single_process_read/actor-2       1000 400.0 ns/op  0 B/op  0 allocs/op
+BenchmarkOps/single_process_read/atomic-2      1000  10.0 ns/op  0 B/op  0 allocs/op
+BenchmarkOps/concurrent_process_read/mutex/readers=cores-2   1000  15.0 ns/op  2.000 goroutines  0 B/op  0 allocs/op
+BenchmarkOps/concurrent_process_read/atomic/readers=cores-2  1000   2.5 ns/op  2.000 goroutines  0 B/op  0 allocs/op
+BenchmarkOps/memory_per_op/actor/status-2      1000 500.0 ns/op  48 B/op  3 allocs/op
+";
+
+fn go_file() -> crate::gopeer::GoPeerFile {
+    let parsed = crate::gopeer::parse(GO_OUTPUT).unwrap();
+    let mut f = crate::gopeer::GoPeerFile::skipped(provenance(), "unused");
+    f.skipped = None;
+    f.go = Some(crate::gopeer::GoProvenance {
+        version: "go1.19.8 linux/amd64".into(),
+        goos: parsed.goos,
+        goarch: parsed.goarch,
+        cpu: parsed.cpu,
+        gomaxprocs: vec![1, 2],
+        benchtime: "1x".into(),
+        date_utc: "2026-01-31T12:00:00Z".into(),
+    });
+    f.command = vec!["go".into(), "test".into()];
+    f.benchmarks = parsed.benchmarks;
+    f
+}
+
+fn go_judged<'a>(
+    c: &'a ClaimsFile,
+    s: &'a SeedsFile,
+    g: Option<&'a crate::gopeer::GoPeerFile>,
+) -> Vec<(String, go_side::GoClaim<'a>)> {
+    let rows = verdict::judge(c, s);
+    let judged = go_side::judge(&rows, c, g);
+    rows.iter()
+        .map(|r| r.claim.id.clone())
+        .zip(judged)
+        .collect()
+}
+
+#[test]
+fn same_machine_verdicts_set_go_beside_rust_by_the_verdicts_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = claims(dir.path());
+    let s = seeds();
+    let g = go_file();
+    let judged = go_judged(&c, &s, Some(&g));
+    let get = |id: &str| &judged.iter().find(|(i, _)| i == id).unwrap().1;
+
+    // 51.86 ns claimed: Go's sink-fed seed loop here is 52 ns (holds), ours 20 ns (2.6x
+    // below: does not hold). The machine reproduces the seed; the language differs.
+    let m = get("single_read_mutex");
+    assert_eq!(m.go, Some(52.0), "the sink-fed loop is the figure judged");
+    assert_eq!(m.go_as_written, Some(50.0));
+    assert_eq!(m.rust, Some(20.0));
+    assert_eq!(m.verdict, go_side::SameMachine::GoOnly);
+    assert!(m.cell.contains("52.0 ns/op") && m.cell.contains("as written 50.0 ns/op"));
+    assert!(m.cell.contains("model 40.0 ns/op"), "{}", m.cell);
+    assert!(m.why.contains("Rust/Go 0.385x"), "{}", m.why);
+
+    // 5.6x claimed: Go's sink-fed loops give 52/13 = 4x, ours 20/5 = 4x: both hold.
+    let a = get("single_read_atomic");
+    assert!((a.go.unwrap() - 4.0).abs() < 1e-9);
+    assert!((a.go_as_written.unwrap() - 50.0 / 9.0).abs() < 1e-9);
+    assert_eq!(a.verdict, go_side::SameMachine::Both);
+
+    // Actor 15-67x slower than mutex: no seed loop for either claim, so the models: Go
+    // 400/40 = 10x slower (holds: within 2x of 15x), ours 800/20 = 40x (holds).
+    let ch = get("channel_vs_mutex");
+    assert!((ch.go.unwrap() - 0.1).abs() < 1e-9, "{:?}", ch.go);
+    assert!(ch.cell.contains("the Go model"), "{}", ch.cell);
+    assert_eq!(ch.verdict, go_side::SameMachine::Both);
+
+    // An allocation count from -benchmem: 3 allocs/op in Go's model, 0 in ours.
+    let mem = get("channel_memory");
+    assert_eq!(mem.go, Some(3.0));
+    assert_eq!(mem.verdict, go_side::SameMachine::GoOnly);
+
+    // A dead-load claim shows the loop as written in the sentence.
+    let dead = get("atomic_concurrent_readers");
+    assert!(dead.why.contains("as written"), "{}", dead.why);
+
+    // No Go figure for a shape the peer lacks.
+    assert_eq!(get("unmeasured").verdict, go_side::SameMachine::NoGo);
+}
+
+#[test]
+fn without_go_every_go_cell_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = claims(dir.path());
+    let s = seeds();
+    let skipped = crate::gopeer::GoPeerFile::skipped(provenance(), "go not found");
+    for (_, g) in go_judged(&c, &s, Some(&skipped)) {
+        assert_eq!(g.verdict, go_side::SameMachine::NoGo);
+        assert_eq!(g.cell, "— (go not found)");
+        assert!(g.why.contains("did not run: go not found"), "{}", g.why);
+    }
+    for (_, g) in go_judged(&c, &s, None) {
+        assert_eq!(g.verdict, go_side::SameMachine::NoGo);
+        assert!(g.why.contains("No go-peer.json"), "{}", g.why);
+    }
+}
+
+#[test]
+fn holds_uses_direction_and_the_agreement_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = claims(dir.path());
+    let time = c.get("single_read_mutex").unwrap();
+    assert!(go_side::holds(time, None, 51.86 * 1.9));
+    assert!(!go_side::holds(time, None, 51.86 * 2.1));
+    assert!(!go_side::holds(time, None, 51.86 / 2.1));
+    let speedup = Some((5.57, 5.57));
+    assert!(go_side::holds(time, speedup, 3.0));
+    assert!(!go_side::holds(time, speedup, 2.5), "same way, beyond 2x");
+    assert!(!go_side::holds(time, speedup, 0.8), "reversed");
+    let count = c.get("channel_memory").unwrap();
+    assert!(go_side::holds(count, None, 3.2));
+    assert!(!go_side::holds(count, None, 2.0));
+}
+
+#[test]
+fn the_rust_go_table_pairs_each_design_per_operation_per_thread() {
+    let s = seeds();
+    let g = go_file();
+    let rows = go_side::head_rows(Some(&s), &g);
+    let find = |group: &str, design: &str| {
+        rows.iter()
+            .find(|r| r.op.group == group && r.design == design)
+            .unwrap_or_else(|| panic!("no {group} {design}"))
+    };
+    // One thread: Rust 20 ns against Go's 40 ns at GOMAXPROCS 2 (not the 30 ns at 1).
+    let m = find("single_process_read", "mutex");
+    assert_eq!(m.go.unwrap().gomaxprocs, 2);
+    assert_eq!(m.rust_over_go(), Some(0.5));
+    assert_eq!(go_side::who_wins(0.5), "Rust 2.00x faster");
+    // Two threads: criterion's per-thread 60 ns against Go's 15 ns/op x 2 goroutines.
+    let c = find("concurrent_process_read", "mutex");
+    assert_eq!(c.go.unwrap().per_goroutine_ns, 30.0);
+    assert_eq!(c.rust_over_go(), Some(2.0));
+    assert_eq!(go_side::who_wins(2.0), "Go 2.00x faster");
+    assert_eq!(go_side::who_wins(1.001), "even");
+    // A Go row without a Rust one is kept (the Rust side may lack a group), no ratio.
+    let a = find("single_process_read", "actor");
+    assert_eq!(a.rust_over_go(), Some(2.0));
+    let figs = go_side::figures(&rows).unwrap();
+    assert_eq!(figs.len(), 1);
+    xml::check(&figs[0].svg).unwrap();
+    assert!(figs[0].csv.lines().count() > 3);
+}
+
+#[test]
+fn the_report_shows_the_go_column_and_table_or_says_why_they_are_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    let results = dir.path().join("results");
+    let claims = dir.path().join("claims.toml");
+    std::fs::write(results.join("go-peer.json"), go_file().to_json()).unwrap();
+    let out = dir.path().join("out");
+    render(&results, &claims, &out).unwrap();
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(md.contains("| Go here |"), "no Go column");
+    assert!(md.contains("| same machine |"));
+    assert!(md.contains("**holds in Go only**"));
+    assert!(md.contains("## Rust and the Go model of each design, on this machine"));
+    assert!(md.contains("go.rust_vs_go.svg"));
+    assert!(out.join("charts/go.rust_vs_go.svg").is_file());
+    assert!(
+        md.contains("`go-peer.json`"),
+        "the provenance lists the Go file"
+    );
+
+    let skipped = crate::gopeer::GoPeerFile::skipped(provenance(), "go not found");
+    std::fs::write(results.join("go-peer.json"), skipped.to_json()).unwrap();
+    render(&results, &claims, &out).unwrap();
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        md.contains("The Go peer did not run when these results were made (go not found)"),
+        "the Go section says why it is empty"
+    );
+    assert!(
+        md.contains("the Go peer did not run (go not found)"),
+        "the limits say it too"
+    );
+    assert!(
+        !out.join("charts/go.rust_vs_go.svg").exists(),
+        "the stale chart is gone"
+    );
+}
+
+#[test]
+fn the_dead_load_finding_says_whether_the_load_was_dropped() {
+    let kept = go_side::dead_load_finding(&[("a", 2.0, 2.5)]);
+    assert!(kept.contains("compiler kept the load"), "{kept}");
+    let dropped = go_side::dead_load_finding(&[("a", 0.3, 2.5), ("b", 2.0, 2.1)]);
+    assert!(dropped.contains("In 1 of 2"), "{dropped}");
+}

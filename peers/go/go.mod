@@ -1,0 +1,3 @@
+module procman/peers/go
+
+go 1.19
