@@ -68,11 +68,16 @@ impl PairedSeries {
         }
     }
 
-    /// Appends a confirmation's samples.
+    /// Appends a confirmation's samples. An instruction limit is recomputed from all of them:
+    /// three repetitions can look steady by chance (a count that moves with the hash order,
+    /// say), and the pooled spread is the better estimate of the noise.
     pub fn extend(&mut self, more: &PairedSeries) {
         self.base.extend(&more.base);
         self.head.extend(&more.head);
-        self.limit_pct = self.limit_pct.max(more.limit_pct);
+        self.limit_pct = match self.layer {
+            Layer::Instructions => instruction_limit(&self.base, &self.head),
+            Layer::Latency => self.limit_pct.max(more.limit_pct),
+        };
     }
 
     /// The head's median as a metric (for `--save-current`, BMF and `--update-baseline`).
