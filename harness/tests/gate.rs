@@ -328,3 +328,29 @@ fn a_missing_or_malformed_baseline_is_exit_2_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_confirmation_recomputes_an_instruction_limit_from_every_repetition() {
+    // Three steady repetitions a side, 3.5 % apart: over the 3 % limit their spread allows.
+    let mut first = PairedSeries {
+        metric: "instructions/list".into(),
+        design: "atomic".into(),
+        layer: Layer::Instructions,
+        unit: "instructions/op".into(),
+        base: vec![27_000.0, 27_010.0, 27_005.0],
+        head: vec![27_950.0, 27_940.0, 27_945.0],
+        limit_pct: 3.0,
+    };
+    assert_eq!(first.row().verdict, Verdict::Regressed);
+    // The confirmation shows what the count really does run to run (±2.5 % with the hash
+    // order): pooled, the limit is 3x that spread and the row passes.
+    let more = PairedSeries {
+        base: vec![27_900.0, 26_500.0, 27_600.0],
+        head: vec![26_800.0, 27_700.0, 27_100.0],
+        ..first.clone()
+    };
+    first.extend(&more);
+    let row = first.row();
+    assert!(row.limit_pct > 10.0, "{row:?}");
+    assert_eq!(row.verdict, Verdict::Ok, "{row:?}");
+}
