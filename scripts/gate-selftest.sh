@@ -3,7 +3,8 @@
 # code, and how often it catches a regression of a known size injected behind a test-only
 # feature of the probe. The README's gate section summarises its output.
 #
-#   scripts/gate-selftest.sh [RUNS]      # RUNS per case, default 20
+#   scripts/gate-selftest.sh [RUNS] [CASES]   # RUNS per case (default 20); CASES a subset,
+#                                             # e.g. "unchanged latency" (default: all three)
 #
 # Cases, each `harness gate --base HEAD --quick` on the working tree:
 #   unchanged        no change: every run must pass (exit 0)
@@ -14,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20}"
+cases="${2:-unchanged instructions latency}"
 out=target/gate-selftest
 mkdir -p "$out"
 cargo build --release --locked -p procman-harness --bin harness
@@ -45,11 +47,17 @@ case_run() { # name features extra-args...
 
 : >"$out/summary.txt"
 echo "gate self-test, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), $(nproc) cores" | tee -a "$out/summary.txt"
-case_run unchanged ""
-case_run instructions inject-atomic-status-instructions --skip-latency
-case_run latency inject-atomic-status-latency --skip-instructions
+for c in $cases; do
+    case "$c" in
+    unchanged) case_run unchanged "" ;;
+    instructions) case_run instructions inject-atomic-status-instructions --skip-latency ;;
+    latency) case_run latency inject-atomic-status-latency --skip-instructions ;;
+    *) echo "unknown case $c (use unchanged, instructions, latency)" >&2; exit 2 ;;
+    esac
+done
 # The change the gate measured for the injected rows, for the README.
-for name in instructions latency; do
+for name in $cases; do
+    [ "$name" = unchanged ] && continue
     echo "$name: measured change on the atomic rows" | tee -a "$out/summary.txt"
     grep -hE '^(instructions/status|p99_ns/scripts_status) +atomic' "$out/$name"-*.txt \
         | awk '{print "  " $0}' | head -n "$runs" | tee -a "$out/summary.txt"

@@ -12,12 +12,13 @@ use super::GateError;
 use super::probe::{DESIGNS, Probe};
 use crate::progress::Progress;
 
-/// The smallest change of a p99 worth failing on, percent. The storm's p99 moves by a few
-/// percent from round to round here even when nothing changed; a 1.3x regression is far past
-/// this, and the interval rule keeps noise from crossing it.
-pub const P99_LIMIT_PCT: f64 = 10.0;
-/// The smallest change of a same-run ratio worth failing on, percent.
-pub const RATIO_LIMIT_PCT: f64 = 10.0;
+/// The smallest change of a p99 worth failing on, percent. On unchanged code under a heavy
+/// load (other builds on the 2-core machine) single quick runs showed interval bounds up to
+/// +10 %; 15 % stays clear of that and still well under a 1.3x regression.
+pub const P99_LIMIT_PCT: f64 = 15.0;
+/// The smallest change of a same-run ratio worth failing on, percent: a ratio carries the noise
+/// of two p99s (the mutex design's p99 is near the clock's granularity).
+pub const RATIO_LIMIT_PCT: f64 = 20.0;
 
 /// How many rounds, how long each storm, how many clients.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +38,7 @@ pub fn plan(quick: bool) -> Plan {
     let clients = std::thread::available_parallelism().map_or(2, |n| n.get());
     if quick {
         Plan {
-            rounds: 16,
+            rounds: 20,
             millis: 150,
             warmup_millis: 50,
             clients,
@@ -81,9 +82,13 @@ impl Series {
         }
     }
 
-    /// The metrics: `(name, design, unit, values per round)`.
+    /// The metrics: `(name, design, unit, values per round)`; none when nothing was measured
+    /// (`--skip-latency`).
     pub fn metrics(&self) -> Vec<(&'static str, &'static str, &'static str, Vec<f64>)> {
         let mut out = Vec::new();
+        if self.p99.len() != DESIGNS.len() {
+            return out;
+        }
         for (i, design) in DESIGNS.iter().enumerate() {
             out.push(("p99_ns/scripts_status", *design, "ns", self.p99[i].clone()));
             if i > 0 {
