@@ -53,7 +53,7 @@ fn run(
     let code = runtime.block_on(async move {
         let manager_config = catalog.manager_config();
         let launcher = design::os_launcher(&manager_config);
-        let manager = design.build(launcher, manager_config);
+        let manager = design.build(launcher.clone(), manager_config);
         tracing::info!(
             design = manager.design(),
             scripts = catalog.len(),
@@ -61,13 +61,13 @@ fn run(
         );
         match command {
             Command::Mcp => {
-                let sup = Arc::new(Supervisor::new(manager, catalog));
+                let sup = Arc::new(Supervisor::new(manager, catalog).with_os_launcher(launcher));
                 mcp::serve_stdio(sup).await;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Up { names } => {
                 let scripts = up::select(&catalog, &names)?;
-                let sup = Arc::new(Supervisor::new(manager, catalog));
+                let sup = Arc::new(Supervisor::new(manager, catalog).with_os_launcher(launcher));
                 let code = up::run(sup, scripts, prefix::want_color()).await?;
                 Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
             }

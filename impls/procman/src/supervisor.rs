@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use procman_core::{ProcessManager, ShutdownOutcome, ShutdownReport};
+use procman_core::{OsLauncher, ProcessManager, ShutdownOutcome, ShutdownReport};
 
 use crate::catalog::Catalog;
 
@@ -24,6 +24,8 @@ pub const EXIT_WAIT: Duration = Duration::from_millis(1800);
 pub struct Supervisor {
     manager: Arc<dyn ProcessManager>,
     catalog: Catalog,
+    /// The launcher of real children, swept for adopted orphans at shutdown.
+    launcher: Option<Arc<OsLauncher>>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -38,7 +40,18 @@ impl std::fmt::Debug for Supervisor {
 impl Supervisor {
     /// Wraps a manager and a catalog.
     pub fn new(manager: Arc<dyn ProcessManager>, catalog: Catalog) -> Self {
-        Supervisor { manager, catalog }
+        Supervisor {
+            manager,
+            catalog,
+            launcher: None,
+        }
+    }
+
+    /// Sweeps `launcher` at shutdown: once every run has ended, any child of procman that is
+    /// left (an orphan adopted as a subreaper that no run's mechanism could claim) is killed.
+    pub fn with_os_launcher(mut self, launcher: Arc<OsLauncher>) -> Self {
+        self.launcher = Some(launcher);
+        self
     }
 
     /// The process manager.
@@ -65,7 +78,18 @@ impl Supervisor {
         std::thread::Builder::new()
             .name("procman-shutdown".into())
             .spawn(move || {
-                let _ = tx.send(this.manager.shutdown(stop_timeout));
+                let report = this.manager.shutdown(stop_timeout);
+                if let Some(launcher) = &this.launcher {
+                    match launcher.kill_adopted() {
+                        Ok(0) => {}
+                        Ok(n) => tracing::warn!(
+                            orphans = n,
+                            "killed adopted processes that outlived every run"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "cannot sweep adopted processes"),
+                    }
+                }
+                let _ = tx.send(report);
             })
             .ok()?;
         match tokio::time::timeout(budget, rx).await {
