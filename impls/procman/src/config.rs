@@ -19,6 +19,12 @@
 //! ready = "listening on"                     # regex; wait_for_log's default pattern
 //! restart = "on-failure"                     # never | on-failure | always
 //!
+//! [scripts.dev]                             # a package.json script: its command stays
+//! ready = "Local:.*http"                     # `npm run dev`; only these keys may be set
+//! env = { PORT = "5173" }                    # (plus description, stop_signal, backoff_ms,
+//! restart = "on-failure"                     #  max_backoff_ms, max_restarts)
+//! stop_timeout_ms = 3000
+//!
 //! [processes.assets]
 //! shell = "npx tailwindcss -i in.css -o out.css --watch"   # explicitly through `sh -c`
 //! stop_signal = "INT"
@@ -46,6 +52,44 @@ pub struct ConfigFile {
     /// `[processes.NAME]`: one table per process, keyed by its name.
     #[serde(default)]
     pub processes: BTreeMap<Spanned<String>, ProcessConfig>,
+    /// `[scripts.NAME]`: settings for the package.json script NAME, whose command stays the
+    /// package manager's (`npm run NAME`, ...).
+    #[serde(default)]
+    pub scripts: BTreeMap<Spanned<String>, ScriptConfig>,
+}
+
+/// `[scripts.NAME]`: what procman.toml may say about a package.json script. Every key is
+/// optional; those absent keep their defaults (as for `[processes.NAME]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptConfig {
+    /// Replaces the description (the script body) shown by `scripts_list`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Variables set for the script, on top of procman's own environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The signal a graceful stop sends.
+    #[serde(default)]
+    pub stop_signal: Option<Signal>,
+    /// How long a graceful stop waits before SIGKILL, in milliseconds.
+    #[serde(default)]
+    pub stop_timeout_ms: Option<Spanned<u64>>,
+    /// When the script is started again after it ends by itself.
+    #[serde(default)]
+    pub restart: Option<RestartMode>,
+    /// Delay before the first automatic restart, in milliseconds.
+    #[serde(default)]
+    pub backoff_ms: Option<u64>,
+    /// Upper bound on the restart delay, in milliseconds.
+    #[serde(default)]
+    pub max_backoff_ms: Option<u64>,
+    /// Automatic restarts allowed.
+    #[serde(default)]
+    pub max_restarts: Option<u32>,
+    /// The ready line's regex (`wait_for_log`'s default pattern).
+    #[serde(default)]
+    pub ready: Option<Spanned<String>>,
 }
 
 /// `[settings]`.

@@ -40,7 +40,17 @@ fn run(
     command: Command,
 ) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let catalog = Catalog::load(config, &cwd)?;
+    let (catalog, config_error) = match Catalog::load(config, &cwd) {
+        Ok(catalog) => (catalog, None),
+        // An MCP client launched procman and would see only a disconnect: serve anyway, and
+        // let every tool answer with the error, where the agent can read it.
+        Err(e) if matches!(command, Command::Mcp) => {
+            tracing::error!(error = %e, "the configuration is invalid; every tool reports it");
+            let empty = Catalog::build(None, cwd.clone(), None)?;
+            (empty, Some(e.to_string()))
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Command::List { json } = command {
         list::print(&catalog, json, std::io::stdout().lock()).context("cannot write to stdout")?;
         return Ok(ExitCode::SUCCESS);
@@ -61,7 +71,11 @@ fn run(
         );
         match command {
             Command::Mcp => {
-                let sup = Arc::new(Supervisor::new(manager, catalog).with_os_launcher(launcher));
+                let sup = Arc::new(
+                    Supervisor::new(manager, catalog)
+                        .with_os_launcher(launcher)
+                        .with_config_error(config_error),
+                );
                 mcp::serve_stdio(sup).await;
                 Ok(ExitCode::SUCCESS)
             }

@@ -26,6 +26,8 @@ pub struct Supervisor {
     catalog: Catalog,
     /// The launcher of real children, swept for adopted orphans at shutdown.
     launcher: Option<Arc<OsLauncher>>,
+    /// Why the configuration could not be loaded, when it could not (the catalog is empty).
+    config_error: Option<String>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -44,7 +46,19 @@ impl Supervisor {
             manager,
             catalog,
             launcher: None,
+            config_error: None,
         }
+    }
+
+    /// Records that the configuration could not be loaded: every tool reports `error`.
+    pub fn with_config_error(mut self, error: Option<String>) -> Self {
+        self.config_error = error;
+        self
+    }
+
+    /// Why the configuration could not be loaded, if it could not.
+    pub fn config_error(&self) -> Option<&str> {
+        self.config_error.as_deref()
     }
 
     /// Sweeps `launcher` at shutdown: once every run has ended, any child of procman that is

@@ -77,6 +77,13 @@ pub enum ToolError {
     /// What the process manager refused.
     #[error(transparent)]
     Process(#[from] ProcessError),
+    /// procman.toml (or package.json) could not be loaded, so nothing can run.
+    #[error(
+        "procman's configuration is invalid, so no script can be listed or run: {0}. Fix the \
+         file, then restart procman (the MCP client restarts it when you reconnect the server): \
+         it reads the configuration once, at start"
+    )]
+    Config(String),
     /// The client cancelled the request (the result is never sent).
     #[error("cancelled by the client")]
     Cancelled,

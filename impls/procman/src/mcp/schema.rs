@@ -28,6 +28,42 @@ pub const SEARCH_LIMIT: (usize, usize) = (50, 500);
 /// Default and largest `wait_for_log` timeout, in milliseconds.
 pub const WAIT_TIMEOUT_MS: (u64, u64) = (30_000, 600_000);
 
+/// Rewrites a generated schema into standard JSON Schema: schemars marks integers with
+/// `format` values of its own (`uint`, `uint32`, `uint64`, `int32`, ...), which no JSON Schema
+/// draft defines, so validators such as Ajv (the MCP Inspector's) warn about every one. The
+/// format is dropped; an unsigned one becomes `minimum: 0`, which says the same in standard
+/// terms.
+pub fn standardize(schema: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::Value;
+    if let Some(Value::String(format)) = schema.get("format") {
+        let unsigned = format.starts_with("uint");
+        let nonstandard = unsigned
+            || matches!(
+                format.as_str(),
+                "int" | "int8" | "int16" | "int32" | "int64" | "float" | "double"
+            );
+        if nonstandard {
+            schema.remove("format");
+            if unsigned && !schema.contains_key("minimum") {
+                schema.insert("minimum".into(), Value::from(0));
+            }
+        }
+    }
+    for value in schema.values_mut() {
+        match value {
+            Value::Object(inner) => standardize(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        standardize(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs
 

@@ -63,6 +63,15 @@ impl Tools {
         &self.sup
     }
 
+    /// The configuration error every tool reports, when procman started without a valid
+    /// configuration.
+    pub fn check_config(&self) -> Result<(), ToolError> {
+        match self.sup.config_error() {
+            Some(e) => Err(ToolError::Config(e.to_owned())),
+            None => Ok(()),
+        }
+    }
+
     /// `scripts_list`: every configured script with its current status.
     pub fn scripts_list(&self) -> ScriptsList {
         scripts_list(self.sup.catalog(), &self.sup.manager().list())
