@@ -246,6 +246,16 @@ impl Catalog {
         self.scripts.is_empty()
     }
 
+    /// The bounds of the run history.
+    pub fn history_config(&self) -> crate::history::HistoryConfig {
+        crate::history::HistoryConfig {
+            runs: self.settings.history_runs,
+            bytes: self.settings.history_bytes,
+            lines_per_run: self.settings.log_lines,
+            bytes_per_run: self.settings.log_bytes,
+        }
+    }
+
     /// The manager settings: log bounds and the process limit.
     pub fn manager_config(&self) -> ManagerConfig {
         ManagerConfig {

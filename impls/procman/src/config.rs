@@ -11,6 +11,8 @@
 //! log_bytes = 4194304        # bytes kept per process
 //! max_processes = 64         # processes procman will hold at once
 //! package_json = true        # also offer the scripts of ./package.json
+//! history_runs = 5           # runs kept per process after a restart, with their output
+//! history_bytes = 16777216   # bytes of output kept over all those runs
 //!
 //! [processes.api]
 //! command = ["cargo", "run", "-p", "api"]   # argv: passed to exec as is, never re-parsed
@@ -106,6 +108,11 @@ pub struct Settings {
     pub max_processes: usize,
     /// Offer the scripts of the `package.json` beside this file as processes.
     pub package_json: bool,
+    /// Runs kept per script, the current one included, with their output (for logs_stream and
+    /// logs_search by processId, scripts_why, and scripts_status's previous run).
+    pub history_runs: usize,
+    /// Bytes of output kept over every run in that history.
+    pub history_bytes: usize,
 }
 
 impl Default for Settings {
@@ -116,6 +123,8 @@ impl Default for Settings {
             log_line_bytes: 16 << 10,
             max_processes: 64,
             package_json: true,
+            history_runs: 5,
+            history_bytes: 16 << 20,
         }
     }
 }
@@ -130,6 +139,8 @@ pub mod limits {
     pub const MAX_LOG_LINE_BYTES: usize = 1 << 20;
     /// Most processes that may be configured as the limit.
     pub const MAX_PROCESSES: usize = 4096;
+    /// Most runs per script the history may keep.
+    pub const MAX_HISTORY_RUNS: usize = 100;
     /// Longest stop timeout (10 minutes).
     pub const MAX_STOP_TIMEOUT_MS: u64 = 600_000;
 }
@@ -344,7 +355,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
 }
 
 fn check_settings(path: &Path, s: &Settings) -> Result<(), ConfigError> {
-    let checks: [(&str, usize, usize); 4] = [
+    let checks: [(&str, usize, usize); 6] = [
         ("log_lines", s.log_lines, limits::MAX_LOG_LINES),
         ("log_bytes", s.log_bytes, limits::MAX_LOG_BYTES),
         (
@@ -353,6 +364,8 @@ fn check_settings(path: &Path, s: &Settings) -> Result<(), ConfigError> {
             limits::MAX_LOG_LINE_BYTES,
         ),
         ("max_processes", s.max_processes, limits::MAX_PROCESSES),
+        ("history_runs", s.history_runs, limits::MAX_HISTORY_RUNS),
+        ("history_bytes", s.history_bytes, limits::MAX_LOG_BYTES),
     ];
     for (key, value, max) in checks {
         if value == 0 || value > max {

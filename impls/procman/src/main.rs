@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use procman::catalog::Catalog;
 use procman::cli::{Cli, Command};
+use procman::history::{History, HistoryLauncher};
 use procman::supervisor::Supervisor;
 use procman::{design, list, mcp, prefix, up};
 use tracing_subscriber::EnvFilter;
@@ -63,7 +64,9 @@ fn run(
     let code = runtime.block_on(async move {
         let manager_config = catalog.manager_config();
         let launcher = design::os_launcher(&manager_config);
-        let manager = design.build(launcher.clone(), manager_config);
+        let history = Arc::new(History::new(catalog.history_config()));
+        let recorded = Arc::new(HistoryLauncher::new(launcher.clone(), Arc::clone(&history)));
+        let manager = design.build(recorded, manager_config);
         tracing::info!(
             design = manager.design(),
             scripts = catalog.len(),
@@ -74,6 +77,7 @@ fn run(
                 let sup = Arc::new(
                     Supervisor::new(manager, catalog)
                         .with_os_launcher(launcher)
+                        .with_history(history)
                         .with_config_error(config_error),
                 );
                 mcp::serve_stdio(sup).await;
@@ -81,7 +85,11 @@ fn run(
             }
             Command::Up { names } => {
                 let scripts = up::select(&catalog, &names)?;
-                let sup = Arc::new(Supervisor::new(manager, catalog).with_os_launcher(launcher));
+                let sup = Arc::new(
+                    Supervisor::new(manager, catalog)
+                        .with_os_launcher(launcher)
+                        .with_history(history),
+                );
                 let code = up::run(sup, scripts, prefix::want_color()).await?;
                 Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
             }

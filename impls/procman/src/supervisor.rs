@@ -7,6 +7,7 @@ use std::time::Duration;
 use procman_core::{OsLauncher, ProcessManager, ShutdownOutcome, ShutdownReport};
 
 use crate::catalog::Catalog;
+use crate::history::History;
 
 /// The time procman allows itself to stop every child when it is told to exit (stdin EOF,
 /// SIGTERM, SIGINT): MCP clients escalate to SIGKILL after about 2 s.
@@ -28,6 +29,8 @@ pub struct Supervisor {
     launcher: Option<Arc<OsLauncher>>,
     /// Why the configuration could not be loaded, when it could not (the catalog is empty).
     config_error: Option<String>,
+    /// The last runs of each script (empty unless the manager's launcher feeds it).
+    history: Arc<History>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -47,7 +50,19 @@ impl Supervisor {
             catalog,
             launcher: None,
             config_error: None,
+            history: Arc::default(),
         }
+    }
+
+    /// Uses `history`, which the manager's launcher feeds ([`crate::history::HistoryLauncher`]).
+    pub fn with_history(mut self, history: Arc<History>) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// The last runs of each script.
+    pub fn history(&self) -> &Arc<History> {
+        &self.history
     }
 
     /// Records that the configuration could not be loaded: every tool reports `error`.

@@ -9,9 +9,10 @@ use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
 
-const READ_ONLY: [&str; 5] = [
+const READ_ONLY: [&str; 6] = [
     "scripts_list",
     "scripts_status",
+    "scripts_why",
     "logs_stream",
     "logs_search",
     "wait_for_log",

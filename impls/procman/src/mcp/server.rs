@@ -176,7 +176,8 @@ impl ProcmanServer {
     #[tool(
         name = "scripts_status",
         description = "Status of one script's current run (pid, exit code, restarts, log \
-                       counters), or of every script when name is omitted.",
+                       counters, URLs it printed, how the previous run ended; listening ports \
+                       with ports: true), or of every script when name is omitted.",
         input_schema = input_schema::<StatusParams>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
@@ -190,10 +191,28 @@ impl ProcmanServer {
     }
 
     #[tool(
+        name = "scripts_why",
+        description = "Why a run ended, in one call: exit code or signal, how long it ran, its \
+                       last stderr lines, the error block at the end of its output (panic, \
+                       traceback, error: lines, stack), the port it could not bind and who \
+                       holds it, and every earlier run procman keeps. By name: the latest run \
+                       that ended; by processId: that run, even one replaced by a restart.",
+        input_schema = input_schema::<WhyParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn scripts_why(&self, args: Args<WhyParams>) -> Result<Json<WhyResult>, ToolError> {
+        self.tools.check_config()?;
+        let params = args.get("scripts_why")?;
+        Ok(Json(self.tools.scripts_why(params)?))
+    }
+
+    #[tool(
         name = "logs_stream",
-        description = "Read a script's output (stdout and stderr, in order). Without cursor: the \
+        description = "Read a script's output (stdout and stderr, in order), of its current run \
+                       or, by processId, of an earlier run procman keeps. Without cursor: the \
                        latest lines. To follow, pass the previous nextCursor as cursor; missed \
-                       counts lines dropped from the bounded log in between.",
+                       counts lines dropped from the bounded log in between. stream and since \
+                       narrow it to stdout or stderr, or to recent lines.",
         input_schema = input_schema::<LogsParams>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
@@ -205,8 +224,9 @@ impl ProcmanServer {
 
     #[tool(
         name = "logs_search",
-        description = "Search the output of every script's current run (or one script's) for a \
-                       substring or a regex; newest matches kept, ordered by time.",
+        description = "Search the output of every script's current run (or one script's, or \
+                       one run's by processId, earlier runs included) for a substring or a \
+                       regex; newest matches kept, ordered by time. stream and since narrow it.",
         input_schema = input_schema::<SearchParams>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
