@@ -329,7 +329,12 @@ pub(super) struct Scope {
 #[derive(Debug)]
 enum ScopeKind {
     Cgroup(RunCgroup),
-    Tree { marker: String },
+    Tree {
+        marker: String,
+        /// This process is a child subreaper: orphans come here, never to init, so init's
+        /// children need not be looked at (on a host, hundreds of daemons).
+        subreaper: bool,
+    },
 }
 
 /// One census of a run.
@@ -342,15 +347,21 @@ pub(super) struct Census {
 }
 
 impl Scope {
-    /// A scope for the run led by `leader`, in `cgroup` or (without one) found by `marker`.
-    pub(super) fn new(leader: i32, cgroup: Option<RunCgroup>, marker: String) -> Self {
+    /// A scope for the run led by `leader`, in `cgroup` or (without one) found by `marker`;
+    /// `subreaper` says whether this process adopts orphans.
+    pub(super) fn new(
+        leader: i32,
+        cgroup: Option<RunCgroup>,
+        marker: String,
+        subreaper: bool,
+    ) -> Self {
         let kind = match cgroup {
             Some(mut cg) => {
                 // The child has joined (or the spawn failed); nobody else may write here.
                 cg.procs = None;
                 ScopeKind::Cgroup(cg)
             }
-            None => ScopeKind::Tree { marker },
+            None => ScopeKind::Tree { marker, subreaper },
         };
         Scope {
             kind,
@@ -395,11 +406,11 @@ impl Scope {
                 // inside: an empty list cannot have missed anyone.
                 Ok((out, true))
             }
-            ScopeKind::Tree { marker } => {
+            ScopeKind::Tree { marker, subreaper } => {
                 let before = procfs::last_pid().ok();
                 let all = procfs::processes()?;
                 let after = procfs::last_pid().ok();
-                let ours = tree_members(&all, self.leader, self.me, marker);
+                let ours = tree_members(&all, self.leader, self.me, marker, *subreaper);
                 let live = all
                     .into_iter()
                     .filter(|p| p.pid != self.leader && ours.contains(&p.pid) && p.is_live())
@@ -480,12 +491,20 @@ impl Scope {
 }
 
 /// The pids of the run led by `leader`: its group, its descendants, the sessions and groups
-/// they lead, and orphans (children of `me` or of init) whose environment holds `marker`.
-fn tree_members(all: &[ProcStat], leader: i32, me: i32, marker: &str) -> HashSet<i32> {
+/// they lead, and orphans (children of `me`, or of init unless `me` is a `subreaper`) whose
+/// environment holds `marker`.
+fn tree_members(
+    all: &[ProcStat],
+    leader: i32,
+    me: i32,
+    marker: &str,
+    subreaper: bool,
+) -> HashSet<i32> {
     let needle = format!("{RUN_MARKER}={marker}\0");
     let mut ours: HashSet<i32> = HashSet::from([leader]);
     for p in all {
-        let orphan = (p.ppid == me || p.ppid == 1) && p.pid != leader && p.pid != me;
+        let orphan =
+            (p.ppid == me || (!subreaper && p.ppid == 1)) && p.pid != leader && p.pid != me;
         if p.pgid == leader || (orphan && p.is_live() && environ_has(p.pid, needle.as_bytes())) {
             ours.insert(p.pid);
         }

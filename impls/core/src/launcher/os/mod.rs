@@ -222,7 +222,7 @@ impl Launcher for OsLauncher {
         let pid = spawned.pid;
         LEADERS.lock().insert(pid);
         let leader = Arc::new(Leader::new(pid));
-        let scope = Arc::new(Scope::new(pid, cgroup, marker));
+        let scope = Arc::new(Scope::new(pid, cgroup, marker, self.config.adopt_orphans));
         let supervisor = Supervisor::new(
             leader.clone(),
             scope.clone(),

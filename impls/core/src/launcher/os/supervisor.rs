@@ -396,7 +396,7 @@ mod tests {
         let spawned =
             super::super::spawn::spawn(&ProcessSpec::shell("t", line), &marker, None).unwrap();
         let leader = Arc::new(Leader::new(spawned.pid));
-        let scope = Arc::new(Scope::new(spawned.pid, None, marker));
+        let scope = Arc::new(Scope::new(spawned.pid, None, marker, false));
         let supervisor = Supervisor::new(
             leader,
             scope,
