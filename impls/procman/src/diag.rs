@@ -390,6 +390,33 @@ mod tests {
     }
 
     #[test]
+    fn a_runs_pids_include_a_setsid_grandchild() {
+        use std::os::unix::process::CommandExt;
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "setsid sleep 7791.3 & echo $!; exec sleep 7791.4"])
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let grandchild: u32 = line.trim().parse().unwrap();
+        let pids = run_pids(child.id());
+        // Both are this test's own processes: kill them before asserting.
+        let _ = std::process::Command::new("kill")
+            .arg(grandchild.to_string())
+            .status();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(pids.contains(&child.id()), "{pids:?}");
+        assert!(pids.contains(&grandchild), "{pids:?}");
+    }
+
+    #[test]
     fn a_listening_socket_is_found_with_its_holder() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
