@@ -90,8 +90,8 @@ pub(super) struct CgroupRoot {
 static ROOTS: AtomicU64 = AtomicU64::new(0);
 
 impl CgroupRoot {
-    /// Creates this launcher's cgroup inside this process's own cgroup v2, and checks with a
-    /// throw-away `sh -c :` that a child can move itself into a cgroup under it.
+    /// Creates this launcher's cgroup inside this process's own cgroup v2, and checks that a
+    /// run's cgroup can be created and removed under it.
     pub(super) fn create() -> io::Result<Arc<CgroupRoot>> {
         let (mount, own) = own_cgroup()?;
         let name = format!(
@@ -115,14 +115,10 @@ impl CgroupRoot {
                 "this kernel has no cgroup.kill (Linux 5.14+)",
             ));
         }
-        let probe = root.run()?;
-        let status = unsafe_spawn_probe(&probe)?;
-        if !status.success() {
-            return Err(io::Error::other(format!(
-                "a child could not join {}: {status}",
-                probe.dir.display()
-            )));
-        }
+        // Creating (and removing) a run's cgroup checks the file system and the permissions
+        // without a fork; a child that still cannot join one (delegation rules) is caught at its
+        // spawn, and the launcher then walks the process tree instead.
+        drop(root.run()?);
         Ok(root)
     }
 
@@ -162,23 +158,6 @@ impl Drop for CgroupRoot {
             tracing::debug!(dir = %self.dir.display(), error = %e, "cannot remove the launcher's cgroup");
         }
     }
-}
-
-/// Runs `sh -c :` inside `probe`; its status says whether joining a cgroup works here.
-fn unsafe_spawn_probe(probe: &RunCgroup) -> io::Result<std::process::ExitStatus> {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = std::process::Command::new("/bin/sh");
-    cmd.args(["-c", ":"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let fd = probe.join_fd();
-    // SAFETY: the closure only calls write(2), which is async-signal-safe, on a descriptor
-    // that stays open until the spawn returns.
-    unsafe {
-        cmd.pre_exec(move || join_cgroup(fd));
-    }
-    cmd.status()
 }
 
 /// In the child, between fork and exec: moves the calling process into the cgroup whose

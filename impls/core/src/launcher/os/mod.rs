@@ -58,7 +58,7 @@ mod supervisor;
 use std::collections::BTreeSet;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 
 use parking_lot::Mutex;
@@ -120,6 +120,9 @@ pub struct OsLauncher {
     live: Arc<AtomicUsize>,
     /// The launcher's cgroup, when runs get cgroups.
     cgroup: Option<Arc<CgroupRoot>>,
+    /// Set when a child could not join its cgroup: from then on runs are found by walking
+    /// `/proc` (shared by clones).
+    cgroups_failed: Arc<AtomicBool>,
 }
 
 impl Default for OsLauncher {
@@ -135,6 +138,7 @@ impl OsLauncher {
             config: OsLauncherConfig::default(),
             live: Arc::default(),
             cgroup: None,
+            cgroups_failed: Arc::default(),
         }
     }
 
@@ -160,18 +164,36 @@ impl OsLauncher {
             config,
             live: Arc::default(),
             cgroup,
+            cgroups_failed: Arc::default(),
         })
     }
 
     /// How this launcher keeps track of everything a run starts.
     pub fn mechanism(&self) -> Mechanism {
-        match &self.cgroup {
+        match self.live_cgroup() {
             Some(root) => Mechanism::Cgroup {
                 dir: root.dir().to_owned(),
             },
             None => Mechanism::ProcessTree {
                 subreaper: self.config.adopt_orphans,
             },
+        }
+    }
+
+    /// The launcher's cgroup, unless runs cannot join cgroups here.
+    fn live_cgroup(&self) -> Option<&Arc<CgroupRoot>> {
+        self.cgroup
+            .as_ref()
+            .filter(|_| !self.cgroups_failed.load(Ordering::Acquire))
+    }
+
+    /// Gives up on cgroups for this launcher (and its clones), saying why once.
+    fn give_up_cgroups(&self, why: &str) {
+        if !self.cgroups_failed.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                error = why,
+                "cannot put runs in cgroups; walking /proc for their descendants from now on"
+            );
         }
     }
 
@@ -208,17 +230,28 @@ impl Drop for LiveGuard {
 
 impl Launcher for OsLauncher {
     fn spawn(&self, id: &ProcessId, spec: &ProcessSpec) -> Result<Box<dyn Child>, LaunchError> {
-        let cgroup = match &self.cgroup {
-            Some(root) => Some(root.run().map_err(|e| {
-                LaunchError(format!(
-                    "cannot create a cgroup for {id}: {e}; check the cgroup v2 file system \
-                     (procman falls back to walking /proc when it starts without cgroups)"
-                ))
-            })?),
+        let mut cgroup = match self.live_cgroup().map(|root| root.run()) {
+            Some(Ok(cgroup)) => Some(cgroup),
+            Some(Err(e)) => {
+                self.give_up_cgroups(&e.to_string());
+                None
+            }
             None => None,
         };
         let marker = contain::new_marker();
-        let spawned = spawn::spawn(spec, &marker, cgroup.as_ref().map(|c| c.join_fd()))?;
+        let spawned = match spawn::spawn(spec, &marker, cgroup.as_ref().map(|c| c.join_fd())) {
+            Ok(spawned) => spawned,
+            Err(first) if cgroup.is_some() => {
+                // The child may have failed to join its cgroup (a delegation rule the check at
+                // start cannot see): try once without one. If that fails too, the program
+                // itself cannot run, and that error is the one to report.
+                let spawned = spawn::spawn(spec, &marker, None)?;
+                self.give_up_cgroups(&first.0);
+                cgroup = None;
+                spawned
+            }
+            Err(e) => return Err(e),
+        };
         let pid = spawned.pid;
         LEADERS.lock().insert(pid);
         let leader = Arc::new(Leader::new(pid));
