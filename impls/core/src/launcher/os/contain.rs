@@ -37,6 +37,11 @@ use parking_lot::Mutex;
 use super::procfs::{self, ProcStat};
 use crate::signal::Signal;
 
+/// Pids of the leaders not yet reaped, of every launcher in this process: the children of this
+/// process that are runs, as opposed to orphans adopted as a subreaper (a process-wide role).
+pub(super) static LEADERS: Mutex<std::collections::BTreeSet<i32>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
 /// The environment variable that marks a run's processes for the process-tree mechanism: its
 /// value is unique to one run of one launcher in one procman process.
 pub const RUN_MARKER: &str = "PROCMAN_RUN";
@@ -413,20 +418,26 @@ impl Scope {
     }
 
     /// Sends `signal` to every member other than the leader (whose group `killpg` reaches).
-    /// SIGKILL in a cgroup is `cgroup.kill`.
+    /// SIGKILL in a cgroup is `cgroup.kill`. In the process tree, only SIGKILL walks `/proc`
+    /// first; a stop signal goes to the members already seen, since a walk reads every
+    /// process's stat (a stop of 200 runs would be 200 walks): the rest are found by the census
+    /// once the leader has exited, and get the signal then.
     pub(super) fn signal(&self, signal: Signal) -> io::Result<()> {
         self.record(signal);
-        if signal == Signal::KILL
-            && let ScopeKind::Cgroup(cg) = &self.kind
-        {
-            return cg.kill_all();
-        }
-        let (live, _) = self.members()?;
-        let mut seen = self.seen.lock();
-        for p in &live {
-            seen.insert(p.pid, *p);
-        }
-        drop(seen);
+        let live = match &self.kind {
+            ScopeKind::Cgroup(cg) if signal == Signal::KILL => return cg.kill_all(),
+            ScopeKind::Tree { .. } if signal != Signal::KILL => {
+                self.seen.lock().values().copied().collect()
+            }
+            _ => {
+                let (live, _) = self.members()?;
+                let mut seen = self.seen.lock();
+                for p in &live {
+                    seen.insert(p.pid, *p);
+                }
+                live
+            }
+        };
         for p in live {
             let check = |pid: i32| match &self.kind {
                 ScopeKind::Cgroup(cg) => cg.holds(pid),
@@ -481,13 +492,19 @@ fn tree_members(
 ) -> HashSet<i32> {
     let needle = format!("{RUN_MARKER}={marker}\0");
     let mut ours: HashSet<i32> = HashSet::from([leader]);
+    // The other runs' leaders are children of this process too, but never orphans of this run:
+    // skipping them keeps a walk from reading every other run's environment.
+    let leaders = LEADERS.lock();
     for p in all {
-        let orphan =
-            (p.ppid == me || (!subreaper && p.ppid == 1)) && p.pid != leader && p.pid != me;
+        let orphan = (p.ppid == me || (!subreaper && p.ppid == 1))
+            && p.pid != leader
+            && p.pid != me
+            && !leaders.contains(&p.pid);
         if p.pgid == leader || (orphan && p.is_live() && environ_has(p.pid, needle.as_bytes())) {
             ours.insert(p.pid);
         }
     }
+    drop(leaders);
     loop {
         let before = ours.len();
         for p in all {

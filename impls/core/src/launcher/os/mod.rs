@@ -55,7 +55,6 @@ pub mod procfs;
 mod spawn;
 mod supervisor;
 
-use std::collections::BTreeSet;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -63,7 +62,7 @@ use std::sync::mpsc::{self, SyncSender};
 
 use parking_lot::Mutex;
 
-use self::contain::{CgroupRoot, Scope};
+use self::contain::{CgroupRoot, LEADERS, Scope};
 pub use self::contain::{Mechanism, RUN_MARKER};
 use self::group::Leader;
 use self::supervisor::Supervisor;
@@ -76,10 +75,6 @@ use crate::spec::ProcessSpec;
 /// Stack of each supervisor thread: it runs the manager's `on_output`/`on_exit`, which push to
 /// a log ring or a mailbox, and needs little.
 const SUPERVISOR_STACK: usize = 256 << 10;
-
-/// Pids of the leaders not yet reaped, of every launcher in this process: the children of this
-/// process that are runs, as opposed to orphans adopted as a subreaper (a process-wide role).
-static LEADERS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
 /// Settings of an [`OsLauncher`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
