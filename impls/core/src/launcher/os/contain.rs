@@ -492,19 +492,24 @@ fn tree_members(
 ) -> HashSet<i32> {
     let needle = format!("{RUN_MARKER}={marker}\0");
     let mut ours: HashSet<i32> = HashSet::from([leader]);
-    // The other runs' leaders are children of this process too, but never orphans of this run:
-    // skipping them keeps a walk from reading every other run's environment.
-    let leaders = LEADERS.lock();
+    // A descendant is born after the leader: older processes (init's daemons, other runs'
+    // leaders) are never read. Reading another process's environment waits on its memory
+    // map lock, which a busy process holds often, so the candidates are kept few.
+    let born = all
+        .iter()
+        .find(|p| p.pid == leader)
+        .map_or(0, |p| p.start_time);
+    let leaders = LEADERS.lock().clone();
     for p in all {
         let orphan = (p.ppid == me || (!subreaper && p.ppid == 1))
             && p.pid != leader
             && p.pid != me
+            && p.start_time >= born
             && !leaders.contains(&p.pid);
         if p.pgid == leader || (orphan && p.is_live() && environ_has(p.pid, needle.as_bytes())) {
             ours.insert(p.pid);
         }
     }
-    drop(leaders);
     loop {
         let before = ours.len();
         for p in all {
