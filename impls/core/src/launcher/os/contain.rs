@@ -308,6 +308,8 @@ pub(super) struct Scope {
     /// session leaders they name) can be reaped once adopted.
     seen: Mutex<HashMap<i32, ProcStat>>,
     stop: Mutex<StopState>,
+    /// This process is a child subreaper, so orphans of the run may be its zombies to reap.
+    adopts: bool,
 }
 
 #[derive(Debug)]
@@ -353,6 +355,7 @@ impl Scope {
             me: std::process::id() as i32,
             seen: Mutex::new(HashMap::new()),
             stop: Mutex::new(StopState::default()),
+            adopts: subreaper,
         }
     }
 
@@ -453,6 +456,10 @@ impl Scope {
     /// Reaps the zombies among this run's members that are children of this process (orphans
     /// adopted as a subreaper). Never the leader: it is reaped last, by its supervisor.
     pub(super) fn reap_adopted(&self) {
+        if !self.adopts {
+            // Orphans go to init (or another subreaper), never here: nothing to reap.
+            return;
+        }
         let seen = self.seen.lock().clone();
         // A middle process of a double fork may die before any census sees it; its children
         // (seen) still name it as their session, group or first parent.
