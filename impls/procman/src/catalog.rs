@@ -12,7 +12,9 @@ use std::time::Duration;
 use procman_core::{Command, EnvSpec, LogRingConfig, ManagerConfig, ProcessSpec, RestartPolicy};
 use regex::Regex;
 
-use crate::config::{self, ConfigError, LoadedConfig, Location, ProcessConfig, Settings, limits};
+use crate::config::{
+    self, ConfigError, LoadedConfig, Location, ProcessConfig, ScriptConfig, Settings, limits,
+};
 use crate::discover::{self, PackageManager, PackageScripts};
 
 /// Where a script was defined.
@@ -195,8 +197,18 @@ impl Catalog {
             }
         }
         if let Some(loaded) = loaded {
+            for (name, over) in &loaded.file.scripts {
+                let Some(script) = scripts.get_mut(name.get_ref().as_str()) else {
+                    return Err(no_such_package_script(loaded, name, &scripts));
+                };
+                apply_script_config(loaded, name, over, script)?;
+            }
             for (name, process) in &loaded.file.processes {
-                let script = script_from_config(loaded, name, process, &project_dir)?;
+                let is_package_script = scripts
+                    .get(name.get_ref().as_str())
+                    .is_some_and(|s| s.source == ScriptSource::PackageJson);
+                let script =
+                    script_from_config(loaded, name, process, &project_dir, is_package_script)?;
                 if let Some(shadowed) = scripts.insert(Arc::from(name.get_ref().as_str()), script) {
                     tracing::debug!(
                         script = shadowed.name(),
@@ -234,6 +246,16 @@ impl Catalog {
         self.scripts.is_empty()
     }
 
+    /// The bounds of the run history.
+    pub fn history_config(&self) -> crate::history::HistoryConfig {
+        crate::history::HistoryConfig {
+            runs: self.settings.history_runs,
+            bytes: self.settings.history_bytes,
+            lines_per_run: self.settings.log_lines,
+            bytes_per_run: self.settings.log_bytes,
+        }
+    }
+
     /// The manager settings: log bounds and the process limit.
     pub fn manager_config(&self) -> ManagerConfig {
         ManagerConfig {
@@ -255,11 +277,107 @@ fn absolute(path: &Path, cwd: &Path) -> PathBuf {
     }
 }
 
+/// `[scripts.NAME]` for a name package.json does not have.
+fn no_such_package_script(
+    loaded: &LoadedConfig,
+    name: &toml::Spanned<String>,
+    scripts: &BTreeMap<Arc<str>, Script>,
+) -> ConfigError {
+    let package: Vec<&str> = scripts
+        .values()
+        .filter(|s| s.source == ScriptSource::PackageJson)
+        .map(Script::name)
+        .collect();
+    let known = if package.is_empty() {
+        "there is no package.json script (no package.json beside procman.toml, or \
+         package_json = false)"
+            .to_owned()
+    } else {
+        format!("the package.json scripts are {}", package.join(", "))
+    };
+    ConfigError::invalid(
+        loaded.location(name.span()),
+        format!("scripts.{}", name.get_ref()),
+        format!(
+            "no package.json script is named {:?}; {known}",
+            name.get_ref()
+        ),
+        "name a package.json script, or define a process of your own under \
+         [processes.NAME] with `command` or `shell`",
+    )
+}
+
+/// Applies `[scripts.NAME]` to the package.json script it names.
+fn apply_script_config(
+    loaded: &LoadedConfig,
+    name: &toml::Spanned<String>,
+    over: &ScriptConfig,
+    script: &mut Script,
+) -> Result<(), ConfigError> {
+    let key = format!("scripts.{}", name.get_ref());
+    let spec = &mut script.spec;
+    if let Some(description) = &over.description {
+        script.description = description.clone();
+    }
+    spec.env.set.extend(over.env.clone());
+    if let Some(signal) = over.stop_signal {
+        spec.stop_signal = signal;
+    }
+    if let Some(timeout) = &over.stop_timeout_ms {
+        let ms = *timeout.get_ref();
+        if ms > limits::MAX_STOP_TIMEOUT_MS {
+            return Err(ConfigError::invalid(
+                loaded.location(timeout.span()),
+                format!("{key}.stop_timeout_ms"),
+                format!("{ms} ms is too long"),
+                format!("use at most {} ms", limits::MAX_STOP_TIMEOUT_MS),
+            ));
+        }
+        spec.stop_timeout = Duration::from_millis(ms);
+    }
+    if let Some(mode) = over.restart {
+        spec.restart.mode = mode;
+    }
+    if let Some(ms) = over.backoff_ms {
+        spec.restart.initial_backoff = Duration::from_millis(ms);
+    }
+    if let Some(ms) = over.max_backoff_ms {
+        spec.restart.max_backoff = Duration::from_millis(ms);
+    }
+    if let Some(n) = over.max_restarts {
+        spec.restart.max_restarts = n;
+    }
+    if spec.restart.initial_backoff > spec.restart.max_backoff {
+        return Err(ConfigError::invalid(
+            loaded.location(name.span()),
+            format!("{key}.backoff_ms"),
+            format!(
+                "{} ms exceeds max_backoff_ms ({} ms)",
+                spec.restart.initial_backoff.as_millis(),
+                spec.restart.max_backoff.as_millis()
+            ),
+            "make backoff_ms the smaller of the two",
+        ));
+    }
+    if let Some(pattern) = &over.ready {
+        script.ready = Some(compile_ready(pattern.get_ref()).map_err(|e| {
+            ConfigError::invalid(
+                loaded.location(pattern.span()),
+                format!("{key}.ready"),
+                format!("not a valid regex: {e}"),
+                "fix the regex (Rust regex syntax; escape literal characters like `(` with `\\`)",
+            )
+        })?);
+    }
+    Ok(())
+}
+
 fn script_from_config(
     loaded: &LoadedConfig,
     name: &toml::Spanned<String>,
     p: &ProcessConfig,
     project_dir: &Path,
+    is_package_script: bool,
 ) -> Result<Script, ConfigError> {
     let key = format!("processes.{}", name.get_ref());
     let here = loaded.location(name.span());
@@ -280,6 +398,22 @@ fn script_from_config(
                 "command",
                 "both `command` and `shell` are set".into(),
                 "keep `command = [\"prog\", \"arg\"]` (argv, no shell) or `shell = \"...\"`, not both",
+            ));
+        }
+        (None, None) if is_package_script => {
+            return Err(invalid(
+                here,
+                "",
+                format!(
+                    "no `command` or `shell`, and {:?} is a package.json script",
+                    name.get_ref()
+                ),
+                &format!(
+                    "to set ready, env, restart or stop_timeout_ms for the package.json script, \
+                     rename the table to [scripts.{}] (a [processes.NAME] table defines a \
+                     process of its own and needs `command` or `shell`)",
+                    name.get_ref()
+                ),
             ));
         }
         (None, None) => {
@@ -463,6 +597,53 @@ mod tests {
             e.contains("`processes.web.cwd`") && e.contains("not a directory"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn scripts_tables_configure_package_json_scripts() {
+        let c = catalog(
+            "[scripts.dev]\nready = \"Local:\"\nenv = { PORT = \"5173\" }\nrestart = \"always\"\n\
+             stop_timeout_ms = 1500\nmax_restarts = 2\nstop_signal = \"INT\"\n",
+            Some(r#"{"scripts":{"dev":"vite","lint":"eslint ."}}"#),
+        )
+        .unwrap();
+        let dev = c.get("dev").unwrap();
+        assert_eq!(dev.source, ScriptSource::PackageJson);
+        assert_eq!(dev.command_line(), "yarn run dev");
+        assert!(dev.ready.as_ref().unwrap().is_match("  Local: http://x"));
+        assert_eq!(
+            dev.spec.env.set.get("PORT").map(String::as_str),
+            Some("5173")
+        );
+        assert_eq!(dev.spec.restart.mode, procman_core::RestartMode::Always);
+        assert_eq!(dev.spec.restart.max_restarts, 2);
+        assert_eq!(dev.spec.stop_timeout, Duration::from_millis(1500));
+        assert_eq!(dev.spec.stop_signal, procman_core::Signal(2));
+        // Untouched scripts keep their defaults.
+        assert!(c.get("lint").unwrap().ready.is_none());
+    }
+
+    #[test]
+    fn scripts_tables_are_checked() {
+        let pkg = Some(r#"{"scripts":{"dev":"vite"}}"#);
+        let e = catalog("[scripts.dve]\nready = \"x\"\n", pkg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":1:") && e.contains("`scripts.dve`"), "{e}");
+        assert!(e.contains("the package.json scripts are dev"), "{e}");
+        let e = catalog("[scripts.dev]\nready = \"(\"\n", pkg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":2:9: `scripts.dev.ready`"), "{e}");
+        let e = catalog("[scripts.dev]\ncommand = [\"x\"]\n", pkg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `command`"), "{e}");
+        // The mistake the issue reports: `ready` under [processes.dev] for a package script.
+        let e = catalog("[processes.dev]\nready = \"x\"\n", pkg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rename the table to [scripts.dev]"), "{e}");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! log_bytes = 4194304        # bytes kept per process
 //! max_processes = 64         # processes procman will hold at once
 //! package_json = true        # also offer the scripts of ./package.json
+//! history_runs = 5           # runs kept per process after a restart, with their output
+//! history_bytes = 16777216   # bytes of output kept over all those runs
 //!
 //! [processes.api]
 //! command = ["cargo", "run", "-p", "api"]   # argv: passed to exec as is, never re-parsed
@@ -18,6 +20,12 @@
 //! env = { RUST_LOG = "info", PORT = "8080" }
 //! ready = "listening on"                     # regex; wait_for_log's default pattern
 //! restart = "on-failure"                     # never | on-failure | always
+//!
+//! [scripts.dev]                             # a package.json script: its command stays
+//! ready = "Local:.*http"                     # `npm run dev`; only these keys may be set
+//! env = { PORT = "5173" }                    # (plus description, stop_signal, backoff_ms,
+//! restart = "on-failure"                     #  max_backoff_ms, max_restarts)
+//! stop_timeout_ms = 3000
 //!
 //! [processes.assets]
 //! shell = "npx tailwindcss -i in.css -o out.css --watch"   # explicitly through `sh -c`
@@ -46,6 +54,44 @@ pub struct ConfigFile {
     /// `[processes.NAME]`: one table per process, keyed by its name.
     #[serde(default)]
     pub processes: BTreeMap<Spanned<String>, ProcessConfig>,
+    /// `[scripts.NAME]`: settings for the package.json script NAME, whose command stays the
+    /// package manager's (`npm run NAME`, ...).
+    #[serde(default)]
+    pub scripts: BTreeMap<Spanned<String>, ScriptConfig>,
+}
+
+/// `[scripts.NAME]`: what procman.toml may say about a package.json script. Every key is
+/// optional; those absent keep their defaults (as for `[processes.NAME]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptConfig {
+    /// Replaces the description (the script body) shown by `scripts_list`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Variables set for the script, on top of procman's own environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The signal a graceful stop sends.
+    #[serde(default)]
+    pub stop_signal: Option<Signal>,
+    /// How long a graceful stop waits before SIGKILL, in milliseconds.
+    #[serde(default)]
+    pub stop_timeout_ms: Option<Spanned<u64>>,
+    /// When the script is started again after it ends by itself.
+    #[serde(default)]
+    pub restart: Option<RestartMode>,
+    /// Delay before the first automatic restart, in milliseconds.
+    #[serde(default)]
+    pub backoff_ms: Option<u64>,
+    /// Upper bound on the restart delay, in milliseconds.
+    #[serde(default)]
+    pub max_backoff_ms: Option<u64>,
+    /// Automatic restarts allowed.
+    #[serde(default)]
+    pub max_restarts: Option<u32>,
+    /// The ready line's regex (`wait_for_log`'s default pattern).
+    #[serde(default)]
+    pub ready: Option<Spanned<String>>,
 }
 
 /// `[settings]`.
@@ -62,6 +108,11 @@ pub struct Settings {
     pub max_processes: usize,
     /// Offer the scripts of the `package.json` beside this file as processes.
     pub package_json: bool,
+    /// Runs kept per script, the current one included, with their output (for logs_stream and
+    /// logs_search by processId, scripts_why, and scripts_status's previous run).
+    pub history_runs: usize,
+    /// Bytes of output kept over every run in that history.
+    pub history_bytes: usize,
 }
 
 impl Default for Settings {
@@ -72,6 +123,8 @@ impl Default for Settings {
             log_line_bytes: 16 << 10,
             max_processes: 64,
             package_json: true,
+            history_runs: 5,
+            history_bytes: 16 << 20,
         }
     }
 }
@@ -86,6 +139,8 @@ pub mod limits {
     pub const MAX_LOG_LINE_BYTES: usize = 1 << 20;
     /// Most processes that may be configured as the limit.
     pub const MAX_PROCESSES: usize = 4096;
+    /// Most runs per script the history may keep.
+    pub const MAX_HISTORY_RUNS: usize = 100;
     /// Longest stop timeout (10 minutes).
     pub const MAX_STOP_TIMEOUT_MS: u64 = 600_000;
 }
@@ -300,7 +355,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
 }
 
 fn check_settings(path: &Path, s: &Settings) -> Result<(), ConfigError> {
-    let checks: [(&str, usize, usize); 4] = [
+    let checks: [(&str, usize, usize); 6] = [
         ("log_lines", s.log_lines, limits::MAX_LOG_LINES),
         ("log_bytes", s.log_bytes, limits::MAX_LOG_BYTES),
         (
@@ -309,6 +364,8 @@ fn check_settings(path: &Path, s: &Settings) -> Result<(), ConfigError> {
             limits::MAX_LOG_LINE_BYTES,
         ),
         ("max_processes", s.max_processes, limits::MAX_PROCESSES),
+        ("history_runs", s.history_runs, limits::MAX_HISTORY_RUNS),
+        ("history_bytes", s.history_bytes, limits::MAX_LOG_BYTES),
     ];
     for (key, value, max) in checks {
         if value == 0 || value > max {

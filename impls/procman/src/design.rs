@@ -41,25 +41,27 @@ impl Design {
     }
 }
 
-/// The launcher of real children for procman: lines cut at the log ring's line bound, and
-/// procman made a child subreaper so that orphaned grandchildren of a run are reaped here
-/// rather than left as zombies (procman is the supervisor of everything it starts).
-pub fn os_launcher(config: &ManagerConfig) -> Arc<dyn Launcher> {
+/// The launcher of real children for procman: lines cut at the log ring's line bound, procman
+/// made a child subreaper (orphaned grandchildren of a run come here, not to init), and each
+/// run in a cgroup of its own where procman may create one. The mechanism that holds a run's
+/// descendants is logged once, here.
+pub fn os_launcher(config: &ManagerConfig) -> Arc<OsLauncher> {
     let wanted = OsLauncherConfig {
         max_line_bytes: config.log_ring.max_line_bytes,
         adopt_orphans: true,
+        cgroups: true,
     };
-    match OsLauncher::with_config(wanted) {
-        Ok(launcher) => Arc::new(launcher),
+    let launcher = match OsLauncher::with_config(wanted) {
+        Ok(launcher) => launcher,
         Err(e) => {
             tracing::warn!(error = %e, "cannot become a child subreaper; orphaned grandchildren go to init");
-            Arc::new(
-                OsLauncher::with_config(OsLauncherConfig {
-                    adopt_orphans: false,
-                    ..wanted
-                })
-                .unwrap_or_default(),
-            )
+            OsLauncher::with_config(OsLauncherConfig {
+                adopt_orphans: false,
+                ..wanted
+            })
+            .unwrap_or_default()
         }
-    }
+    };
+    tracing::info!(mechanism = %launcher.mechanism(), "how a run's descendants are held");
+    Arc::new(launcher)
 }

@@ -6,7 +6,8 @@
 //!
 //! - [`config`]: `procman.toml`, its schema and its errors; [`discover`]: package.json scripts;
 //!   [`catalog`]: both merged into the only scripts procman will run;
-//! - [`supervisor`]: the manager plus the catalog, shared by every front end;
+//! - [`supervisor`]: the manager plus the catalog, shared by every front end; [`history`]: the
+//!   last runs of each script, kept after a restart;
 //! - [`mcp`]: the MCP server and its tools; [`up`] and [`prefix`]: the foreground runner;
 //!   [`list`]: `procman list`; [`cli`]: the command line; [`design`]: `--impl`.
 
@@ -16,7 +17,9 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod design;
+pub mod diag;
 pub mod discover;
+pub mod history;
 pub mod list;
 pub mod mcp;
 pub mod prefix;

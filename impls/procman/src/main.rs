@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use procman::catalog::Catalog;
 use procman::cli::{Cli, Command};
+use procman::history::{History, HistoryLauncher};
 use procman::supervisor::Supervisor;
 use procman::{design, list, mcp, prefix, up};
 use tracing_subscriber::EnvFilter;
@@ -40,7 +41,17 @@ fn run(
     command: Command,
 ) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let catalog = Catalog::load(config, &cwd)?;
+    let (catalog, config_error) = match Catalog::load(config, &cwd) {
+        Ok(catalog) => (catalog, None),
+        // An MCP client launched procman and would see only a disconnect: serve anyway, and
+        // let every tool answer with the error, where the agent can read it.
+        Err(e) if matches!(command, Command::Mcp) => {
+            tracing::error!(error = %e, "the configuration is invalid; every tool reports it");
+            let empty = Catalog::build(None, cwd.clone(), None)?;
+            (empty, Some(e.to_string()))
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Command::List { json } = command {
         list::print(&catalog, json, std::io::stdout().lock()).context("cannot write to stdout")?;
         return Ok(ExitCode::SUCCESS);
@@ -53,7 +64,9 @@ fn run(
     let code = runtime.block_on(async move {
         let manager_config = catalog.manager_config();
         let launcher = design::os_launcher(&manager_config);
-        let manager = design.build(launcher, manager_config);
+        let history = Arc::new(History::new(catalog.history_config()));
+        let recorded = Arc::new(HistoryLauncher::new(launcher.clone(), Arc::clone(&history)));
+        let manager = design.build(recorded, manager_config);
         tracing::info!(
             design = manager.design(),
             scripts = catalog.len(),
@@ -61,13 +74,22 @@ fn run(
         );
         match command {
             Command::Mcp => {
-                let sup = Arc::new(Supervisor::new(manager, catalog));
+                let sup = Arc::new(
+                    Supervisor::new(manager, catalog)
+                        .with_os_launcher(launcher)
+                        .with_history(history)
+                        .with_config_error(config_error),
+                );
                 mcp::serve_stdio(sup).await;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Up { names } => {
                 let scripts = up::select(&catalog, &names)?;
-                let sup = Arc::new(Supervisor::new(manager, catalog));
+                let sup = Arc::new(
+                    Supervisor::new(manager, catalog)
+                        .with_os_launcher(launcher)
+                        .with_history(history),
+                );
                 let code = up::run(sup, scripts, prefix::want_color()).await?;
                 Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
             }

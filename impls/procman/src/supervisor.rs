@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use procman_core::{ProcessManager, ShutdownOutcome, ShutdownReport};
+use procman_core::{OsLauncher, ProcessManager, ShutdownOutcome, ShutdownReport};
 
 use crate::catalog::Catalog;
+use crate::history::History;
 
 /// The time procman allows itself to stop every child when it is told to exit (stdin EOF,
 /// SIGTERM, SIGINT): MCP clients escalate to SIGKILL after about 2 s.
@@ -24,6 +25,12 @@ pub const EXIT_WAIT: Duration = Duration::from_millis(1800);
 pub struct Supervisor {
     manager: Arc<dyn ProcessManager>,
     catalog: Catalog,
+    /// The launcher of real children, swept for adopted orphans at shutdown.
+    launcher: Option<Arc<OsLauncher>>,
+    /// Why the configuration could not be loaded, when it could not (the catalog is empty).
+    config_error: Option<String>,
+    /// The last runs of each script (empty unless the manager's launcher feeds it).
+    history: Arc<History>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -38,7 +45,42 @@ impl std::fmt::Debug for Supervisor {
 impl Supervisor {
     /// Wraps a manager and a catalog.
     pub fn new(manager: Arc<dyn ProcessManager>, catalog: Catalog) -> Self {
-        Supervisor { manager, catalog }
+        Supervisor {
+            manager,
+            catalog,
+            launcher: None,
+            config_error: None,
+            history: Arc::default(),
+        }
+    }
+
+    /// Uses `history`, which the manager's launcher feeds ([`crate::history::HistoryLauncher`]).
+    pub fn with_history(mut self, history: Arc<History>) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// The last runs of each script.
+    pub fn history(&self) -> &Arc<History> {
+        &self.history
+    }
+
+    /// Records that the configuration could not be loaded: every tool reports `error`.
+    pub fn with_config_error(mut self, error: Option<String>) -> Self {
+        self.config_error = error;
+        self
+    }
+
+    /// Why the configuration could not be loaded, if it could not.
+    pub fn config_error(&self) -> Option<&str> {
+        self.config_error.as_deref()
+    }
+
+    /// Sweeps `launcher` at shutdown: once every run has ended, any child of procman that is
+    /// left (an orphan adopted as a subreaper that no run's mechanism could claim) is killed.
+    pub fn with_os_launcher(mut self, launcher: Arc<OsLauncher>) -> Self {
+        self.launcher = Some(launcher);
+        self
     }
 
     /// The process manager.
@@ -65,7 +107,18 @@ impl Supervisor {
         std::thread::Builder::new()
             .name("procman-shutdown".into())
             .spawn(move || {
-                let _ = tx.send(this.manager.shutdown(stop_timeout));
+                let report = this.manager.shutdown(stop_timeout);
+                if let Some(launcher) = &this.launcher {
+                    match launcher.kill_adopted() {
+                        Ok(0) => {}
+                        Ok(n) => tracing::warn!(
+                            orphans = n,
+                            "killed adopted processes that outlived every run"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "cannot sweep adopted processes"),
+                    }
+                }
+                let _ = tx.send(report);
             })
             .ok()?;
         match tokio::time::timeout(budget, rx).await {

@@ -78,8 +78,9 @@ fn bad_config_names_file_line_key_and_fix() {
         "{err}"
     );
     assert!(err.contains("unknown signal"), "{err}");
+    // (`procman mcp` serves anyway and reports the error from every tool: see mcp_errors.)
     let project = Project::new("[settings]\nmax_processes = 0\n");
-    let (code, _, err) = procman(&project, &["mcp"]);
+    let (code, _, err) = procman(&project, &["up"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("`settings.max_processes`") && err.contains("from 1 to"),

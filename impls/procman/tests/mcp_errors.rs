@@ -89,7 +89,9 @@ async fn bad_patterns_and_ids_are_reported() {
     let e = server
         .err("wait_for_log", json!({"name": "web", "pattern": "[z-a]"}))
         .await;
-    says(&e, &["bad log search pattern"]);
+    // wait_for_log has no `regex` parameter, so its message must not suggest one.
+    says(&e, &["not a valid regex", "always regexes", "backslash"]);
+    assert!(!e.contains("regex=false"), "{e}");
     let e = server.err("logs_search", json!({"query": ""})).await;
     says(&e, &["query is empty"]);
     let e = server.err("logs_stream", json!({"processId": "web"})).await;
@@ -348,4 +350,93 @@ async fn the_process_limit_is_enforced() {
     says(&e, &["limit of 2 processes", "max_processes"]);
     server.ok("scripts_status", json!({})).await;
     server.close().await;
+}
+
+#[test]
+fn json_rpc_error_codes_follow_the_spec_and_every_id_is_answered() {
+    let project = Project::new(CONFIG);
+    let mut raw = Raw::start(&project);
+    raw.send(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#,
+    );
+    assert_eq!(raw.response(1)["result"]["serverInfo"]["name"], "procman");
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    // Bad params of a method procman serves: -32602 (invalid params), not -32601.
+    for (id, params, says) in [
+        (
+            10,
+            r#"{"name":"scripts_list","arguments":"str"}"#,
+            "arguments must be an object",
+        ),
+        (11, r#"{"arguments":{}}"#, "params.name is missing"),
+        (
+            12,
+            r#"{"name":"scripts_run","arguments":[1,2]}"#,
+            "arguments must be an object",
+        ),
+        (13, r#"{"name":7}"#, "params.name must be a string"),
+    ] {
+        raw.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{params}}}"#
+        ));
+        let answer = raw.response(id);
+        assert_eq!(answer["error"]["code"], -32602, "{params}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{params}: {message}");
+    }
+    // A method nobody serves is still -32601.
+    raw.send(r#"{"jsonrpc":"2.0","id":14,"method":"procman/explode","params":{}}"#);
+    assert_eq!(raw.response(14)["error"]["code"], -32601);
+    // Ids JSON-RPC allows no server to echo faithfully: answered -32600, not left hanging.
+    for id in ["null", "1.5", "1180591620717411303424"] {
+        raw.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{}}}}"#
+        ));
+        let answer = raw.next();
+        assert_eq!(answer["error"]["code"], -32600, "id {id}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("the id must be a string or an integer"),
+            "{answer}"
+        );
+    }
+    // Still serving, and a real notification is still not answered: the next answer is 15's.
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/whatever","params":{}}"#);
+    raw.send(r#"{"jsonrpc":"2.0","id":15,"method":"tools/list","params":{}}"#);
+    let listed = raw.next();
+    assert_eq!(listed["id"], 15, "{listed}");
+    assert!(listed["result"]["tools"].as_array().unwrap().len() >= 8);
+    drop(raw.stdin);
+    assert!(raw.child.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_config_still_initializes_and_every_tool_reports_it() {
+    let project = Project::new("[processes.web]\ncomand = [\"x\"]\n");
+    // `start` completes the MCP initialization: procman did not exit.
+    let server = start(&project).await;
+    for (tool, args) in [
+        ("scripts_list", json!({})),
+        ("scripts_run", json!({"name": "web"})),
+        ("scripts_stop", json!({"name": "web"})),
+        ("scripts_restart", json!({"name": "web"})),
+        ("scripts_status", json!({})),
+        ("logs_stream", json!({"name": "web"})),
+        ("logs_search", json!({"query": "x"})),
+        ("wait_for_log", json!({"name": "web"})),
+    ] {
+        let e = server.err(tool, args).await;
+        says(
+            &e,
+            &[
+                "configuration is invalid",
+                "procman.toml:2:1: `processes.web.comand`",
+                "correct its spelling",
+                "restart procman",
+            ],
+        );
+    }
+    assert!(server.close().await.success());
 }

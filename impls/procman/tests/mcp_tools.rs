@@ -9,9 +9,10 @@ use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
 
-const READ_ONLY: [&str; 5] = [
+const READ_ONLY: [&str; 6] = [
     "scripts_list",
     "scripts_status",
+    "scripts_why",
     "logs_stream",
     "logs_search",
     "wait_for_log",
@@ -37,6 +38,72 @@ fn assert_plain(path: &str, schema: &Value) {
     if let Some(items) = schema.get("items") {
         assert_plain(&format!("{path}[]"), items);
     }
+}
+
+/// The `format` values JSON Schema (2020-12) defines; anything else makes validators such as
+/// Ajv (the MCP Inspector's) warn.
+const STANDARD_FORMATS: [&str; 19] = [
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+/// Fails on any `format` that is not a standard one, anywhere in `schema`; returns how many
+/// integer properties say `minimum: 0` instead of `uint`.
+fn assert_standard(path: &str, schema: &Value) -> usize {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::String(format)) = map.get("format") {
+                assert!(
+                    STANDARD_FORMATS.contains(&format.as_str()),
+                    "{path}: non-standard format {format:?}"
+                );
+            }
+            let here = usize::from(
+                map.get("type") == Some(&json!("integer")) && map.get("minimum") == Some(&json!(0)),
+            );
+            here + map
+                .iter()
+                .map(|(k, v)| assert_standard(&format!("{path}.{k}"), v))
+                .sum::<usize>()
+        }
+        Value::Array(items) => items.iter().map(|v| assert_standard(path, v)).sum(),
+        _ => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schemas_are_standard_json_schema() {
+    let project = Project::new(CONFIG);
+    let server = start(&project).await;
+    let tools = server.client.list_all_tools().await.expect("tools/list");
+    let mut unsigned = 0;
+    for tool in &tools {
+        let name = tool.name.as_ref();
+        unsigned += assert_standard(name, &Value::Object(tool.input_schema.as_ref().clone()));
+        if let Some(output) = &tool.output_schema {
+            unsigned += assert_standard(name, &Value::Object(output.as_ref().clone()));
+        }
+    }
+    // The unsigned integers (limits, pids, counters) kept their meaning as `minimum: 0`.
+    assert!(unsigned >= 5, "{unsigned}");
+    server.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -77,6 +77,16 @@ pub enum ToolError {
     /// What the process manager refused.
     #[error(transparent)]
     Process(#[from] ProcessError),
+    /// procman.toml (or package.json) could not be loaded, so nothing can run.
+    #[error(
+        "procman's configuration is invalid, so no script can be listed or run: {0}. Fix the \
+         file, then restart procman (the MCP client restarts it when you reconnect the server): \
+         it reads the configuration once, at start"
+    )]
+    Config(String),
+    /// A run older than the history keeps.
+    #[error("{0}")]
+    Expired(String),
     /// The client cancelled the request (the result is never sent).
     #[error("cancelled by the client")]
     Cancelled,
@@ -96,6 +106,17 @@ impl ToolError {
 }
 
 impl ToolError {
+    /// Adds to "is an older run" that the history keeps only the last `runs` runs.
+    pub fn with_history_hint(self, runs: usize) -> Self {
+        match self {
+            ToolError::Process(e @ ProcessError::Superseded { .. }) => ToolError::Expired(format!(
+                "{e}, and older than the {runs} runs per script procman keeps \
+                 (history_runs in [settings] of procman.toml); read the current run by name"
+            )),
+            other => other,
+        }
+    }
+
     /// A start's failure, in the words of the tools (the manager's own messages name Rust
     /// API options that mean nothing to an MCP client).
     pub fn from_start(e: ProcessError) -> Self {

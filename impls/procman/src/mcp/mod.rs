@@ -11,6 +11,7 @@ pub mod tools;
 pub mod transport;
 pub mod view;
 pub mod wait;
+pub mod why;
 
 use std::sync::Arc;
 

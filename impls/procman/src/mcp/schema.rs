@@ -25,8 +25,46 @@ pub const MAX_PATTERN_LEN: usize = procman_core::logring::MAX_PATTERN_LEN;
 pub const LOGS_LIMIT: (usize, usize) = (100, 1000);
 /// Default and largest number of `logs_search` matches.
 pub const SEARCH_LIMIT: (usize, usize) = (50, 500);
+/// Default and largest number of stderr lines `scripts_why` returns.
+pub const WHY_LINES: (usize, usize) = (20, 200);
 /// Default and largest `wait_for_log` timeout, in milliseconds.
 pub const WAIT_TIMEOUT_MS: (u64, u64) = (30_000, 600_000);
+
+/// Rewrites a generated schema into standard JSON Schema: schemars marks integers with
+/// `format` values of its own (`uint`, `uint32`, `uint64`, `int32`, ...), which no JSON Schema
+/// draft defines, so validators such as Ajv (the MCP Inspector's) warn about every one. The
+/// format is dropped; an unsigned one becomes `minimum: 0`, which says the same in standard
+/// terms.
+pub fn standardize(schema: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::Value;
+    if let Some(Value::String(format)) = schema.get("format") {
+        let unsigned = format.starts_with("uint");
+        let nonstandard = unsigned
+            || matches!(
+                format.as_str(),
+                "int" | "int8" | "int16" | "int32" | "int64" | "float" | "double"
+            );
+        if nonstandard {
+            schema.remove("format");
+            if unsigned && !schema.contains_key("minimum") {
+                schema.insert("minimum".into(), Value::from(0));
+            }
+        }
+    }
+    for value in schema.values_mut() {
+        match value {
+            Value::Object(inner) => standardize(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        standardize(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -73,6 +111,26 @@ pub struct StatusParams {
     /// One script's status; omit (or leave empty) for every script.
     #[serde(default)]
     pub name: String,
+    /// Also list the TCP ports each live run's processes listen on (reads /proc, so it is
+    /// asked for rather than always done).
+    #[serde(default)]
+    pub ports: bool,
+}
+
+/// `scripts_why`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhyParams {
+    /// The script: explains its latest run that ended (the current one if it ended, else the
+    /// one before). Give this or processId.
+    #[serde(default)]
+    pub name: String,
+    /// One run (NAME#GENERATION), current or kept in the history. Give this or name.
+    #[serde(default, rename = "processId", alias = "process_id")]
+    pub process_id: String,
+    /// How many of the last stderr lines to return (default 20, at most 200).
+    #[serde(default = "default_why_lines")]
+    pub lines: usize,
 }
 
 /// `logs_stream`: a page of one run's output from a cursor.
@@ -93,6 +151,13 @@ pub struct LogsParams {
     /// Most lines to return (at most 1000).
     #[serde(default = "default_logs_limit")]
     pub limit: usize,
+    /// Only this stream: "stdout" or "stderr"; omit (or leave empty) for both.
+    #[serde(default)]
+    pub stream: String,
+    /// Only lines read at or after this time: RFC 3339 (2025-01-31T23:59:07Z) or a duration
+    /// back from now (90s, 5m, 2h).
+    #[serde(default)]
+    pub since: String,
 }
 
 /// `logs_search`.
@@ -110,6 +175,16 @@ pub struct SearchParams {
     /// Most matches to return, newest kept (at most 500).
     #[serde(default = "default_search_limit")]
     pub limit: usize,
+    /// Search this one run (NAME#GENERATION), current or an earlier one kept in the history,
+    /// instead of the current runs.
+    #[serde(default, rename = "processId", alias = "process_id")]
+    pub process_id: String,
+    /// Only this stream: "stdout" or "stderr"; omit (or leave empty) for both.
+    #[serde(default)]
+    pub stream: String,
+    /// Only lines read at or after this time: RFC 3339 or a duration back from now (90s, 5m).
+    #[serde(default)]
+    pub since: String,
 }
 
 /// `wait_for_log`.
@@ -130,6 +205,10 @@ pub struct WaitParams {
 
 fn default_logs_limit() -> usize {
     LOGS_LIMIT.0
+}
+
+fn default_why_lines() -> usize {
+    WHY_LINES.0
 }
 
 fn default_search_limit() -> usize {
@@ -184,6 +263,87 @@ pub struct ProcessView {
     pub log_lines: u64,
     /// Lines dropped from the log to stay within its bound.
     pub log_dropped: u64,
+    /// URLs the run printed (a dev server's address), first seen first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// TCP ports the run's processes listen on (scripts_status with ports: true).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<u16>,
+    /// How the run before this one ended, when the history keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<RunEndView>,
+}
+
+/// A run from the history: when it ran and how it ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunEndView {
+    /// The run, NAME#GENERATION: pass it as processId to logs_stream, logs_search or
+    /// scripts_why.
+    pub process_id: String,
+    /// Exit code, when it exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Signal that ended it, when a signal did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended (RFC 3339, UTC); absent while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    /// How long it ran, in milliseconds, once ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+/// Who listens on a port.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PortHolderView {
+    /// Its pid.
+    pub pid: u32,
+    /// Its command line.
+    pub command: String,
+    /// The procman run it belongs to, when it is one of procman's.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub process_id: String,
+}
+
+/// A port the run reported as already in use, and who holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PortInUseView {
+    /// The port.
+    pub port: u16,
+    /// The processes listening on it (empty if none could be seen: it may have been freed).
+    pub holders: Vec<PortHolderView>,
+}
+
+/// `scripts_why`: why a run ended, in one call.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WhyResult {
+    /// The run explained: when and how it ended.
+    pub run: RunEndView,
+    /// Its status: running, stopped, exited, killed, ... (ended runs of the history: exited or
+    /// killed).
+    pub status: String,
+    /// One sentence: how it ended and what stands out.
+    pub summary: String,
+    /// Its last stderr lines, oldest first.
+    pub stderr_tail: Vec<LogLineView>,
+    /// The error found at the end of its output (a panic, a traceback, `error:` lines, a
+    /// stack), or empty.
+    pub error_block: Vec<String>,
+    /// A port it could not bind (EADDRINUSE in its output), with who holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_in_use: Option<PortInUseView>,
+    /// URLs it printed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// Every run of the script the history keeps, oldest first.
+    pub runs: Vec<RunEndView>,
 }
 
 /// One configured script.

@@ -8,7 +8,10 @@
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolRequestParams, CustomRequest, CustomResult, ErrorCode, ErrorData, Implementation,
+    ServerCapabilities, ServerConfig,
+};
 use rmcp::service::RequestContext;
 use rmcp::{Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
@@ -55,13 +58,29 @@ impl ProcmanServer {
     pub fn new(sup: Arc<Supervisor>) -> Self {
         ProcmanServer {
             tools: Tools::new(sup),
-            tool_router: Self::tool_router(),
+            tool_router: Self::standard_router(),
         }
     }
 
     /// Every tool this server offers, as listed to clients.
     pub fn tools() -> Vec<rmcp::model::Tool> {
-        Self::tool_router().list_all()
+        Self::standard_router().list_all()
+    }
+
+    /// The tools with their schemas in standard JSON Schema (see [`standardize`]).
+    fn standard_router() -> ToolRouter<Self> {
+        let mut router = Self::tool_router();
+        for route in router.map.values_mut() {
+            let mut input = (*route.attr.input_schema).clone();
+            standardize(&mut input);
+            route.attr.input_schema = Arc::new(input);
+            if let Some(output) = &route.attr.output_schema {
+                let mut output = (**output).clone();
+                standardize(&mut output);
+                route.attr.output_schema = Some(Arc::new(output));
+            }
+        }
+        router
     }
 
     #[tool(
@@ -72,6 +91,7 @@ impl ProcmanServer {
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn scripts_list(&self, args: Args<NoParams>) -> Result<Json<ScriptsList>, ToolError> {
+        self.tools.check_config()?;
         args.get("scripts_list")?;
         Ok(Json(self.tools.scripts_list()))
     }
@@ -90,6 +110,7 @@ impl ProcmanServer {
         )
     )]
     async fn scripts_run(&self, args: Args<RunParams>) -> Result<Json<ProcessResult>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("scripts_run")?;
         Ok(Json(self.tools.scripts_run(params).await?))
     }
@@ -113,6 +134,7 @@ impl ProcmanServer {
         args: Args<StopParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<ProcessResult>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("scripts_stop")?;
         let progress = Progress::for_request(&ctx);
         let cancelled = ctx.ct.cancelled();
@@ -140,6 +162,7 @@ impl ProcmanServer {
         args: Args<RestartParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<ProcessResult>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("scripts_restart")?;
         let progress = Progress::for_request(&ctx);
         let cancelled = ctx.ct.cancelled();
@@ -153,7 +176,8 @@ impl ProcmanServer {
     #[tool(
         name = "scripts_status",
         description = "Status of one script's current run (pid, exit code, restarts, log \
-                       counters), or of every script when name is omitted.",
+                       counters, URLs it printed, how the previous run ended; listening ports \
+                       with ports: true), or of every script when name is omitted.",
         input_schema = input_schema::<StatusParams>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
@@ -161,27 +185,48 @@ impl ProcmanServer {
         &self,
         args: Args<StatusParams>,
     ) -> Result<Json<StatusList>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("scripts_status")?;
         Ok(Json(self.tools.scripts_status(params)?))
     }
 
     #[tool(
+        name = "scripts_why",
+        description = "Why a run ended, in one call: exit code or signal, how long it ran, its \
+                       last stderr lines, the error block at the end of its output (panic, \
+                       traceback, error: lines, stack), the port it could not bind and who \
+                       holds it, and every earlier run procman keeps. By name: the latest run \
+                       that ended; by processId: that run, even one replaced by a restart.",
+        input_schema = input_schema::<WhyParams>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn scripts_why(&self, args: Args<WhyParams>) -> Result<Json<WhyResult>, ToolError> {
+        self.tools.check_config()?;
+        let params = args.get("scripts_why")?;
+        Ok(Json(self.tools.scripts_why(params)?))
+    }
+
+    #[tool(
         name = "logs_stream",
-        description = "Read a script's output (stdout and stderr, in order). Without cursor: the \
+        description = "Read a script's output (stdout and stderr, in order), of its current run \
+                       or, by processId, of an earlier run procman keeps. Without cursor: the \
                        latest lines. To follow, pass the previous nextCursor as cursor; missed \
-                       counts lines dropped from the bounded log in between.",
+                       counts lines dropped from the bounded log in between. stream and since \
+                       narrow it to stdout or stderr, or to recent lines.",
         input_schema = input_schema::<LogsParams>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn logs_stream(&self, args: Args<LogsParams>) -> Result<Json<LogsPage>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("logs_stream")?;
         Ok(Json(self.tools.logs_stream(params)?))
     }
 
     #[tool(
         name = "logs_search",
-        description = "Search the output of every script's current run (or one script's) for a \
-                       substring or a regex; newest matches kept, ordered by time.",
+        description = "Search the output of every script's current run (or one script's, or \
+                       one run's by processId, earlier runs included) for a substring or a \
+                       regex; newest matches kept, ordered by time. stream and since narrow it.",
         input_schema = input_schema::<SearchParams>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
@@ -189,6 +234,7 @@ impl ProcmanServer {
         &self,
         args: Args<SearchParams>,
     ) -> Result<Json<SearchResults>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("logs_search")?;
         Ok(Json(self.tools.logs_search(params)?))
     }
@@ -206,6 +252,7 @@ impl ProcmanServer {
         args: Args<WaitParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<WaitResult>, ToolError> {
+        self.tools.check_config()?;
         let params = args.get("wait_for_log")?;
         let progress = Progress::for_request(&ctx);
         let cancelled = ctx.ct.cancelled();
@@ -217,8 +264,76 @@ impl ProcmanServer {
     }
 }
 
+/// MCP methods rmcp knows: when a request names one of them but rmcp could not decode it into
+/// that method's type, it arrives as a custom request, and the fault is its params.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/call",
+    "tools/list",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+];
+
+/// Why the params of a known method did not decode, for the -32602 answer.
+fn invalid_params(method: &str, params: Option<&serde_json::Value>) -> ErrorData {
+    let reason = if method == "tools/call" {
+        match params {
+            None => "params are missing".to_owned(),
+            Some(p) if !p.is_object() => "params must be an object".to_owned(),
+            Some(p) => match (p.get("name"), p.get("arguments")) {
+                (None, _) => "params.name is missing".to_owned(),
+                (Some(n), _) if !n.is_string() => "params.name must be a string".to_owned(),
+                (_, Some(a)) if !a.is_object() && !a.is_null() => {
+                    "params.arguments must be an object".to_owned()
+                }
+                _ => serde_json::from_value::<CallToolRequestParams>(p.clone())
+                    .err()
+                    .map_or_else(|| "params do not match".to_owned(), |e| e.to_string()),
+            },
+        }
+    } else {
+        "params do not match the method's schema".to_owned()
+    };
+    let hint = if method == "tools/call" {
+        "; send {\"name\": TOOL, \"arguments\": {...}} (call tools/list for the tools and \
+         their input schemas)"
+    } else {
+        ""
+    };
+    ErrorData::invalid_params(format!("invalid params for {method}: {reason}{hint}"), None)
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for ProcmanServer {
+    /// rmcp hands over every request it could not decode as a custom request, and answers
+    /// -32601 (method not found) by default, even for a `tools/call` whose params are wrong.
+    /// JSON-RPC says -32602 (invalid params) there; -32601 stays for methods nobody knows.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        if KNOWN_METHODS.contains(&request.method.as_str()) {
+            return Err(invalid_params(&request.method, request.params.as_ref()));
+        }
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!(
+                "method not found: {}; procman serves MCP tools (tools/list, tools/call)",
+                request.method
+            ),
+            None,
+        ))
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(

@@ -10,15 +10,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::time::SystemTime;
+
 use procman_core::{
-    IfRunning, LogQuery, ProcessError, ProcessId, ProcessSnapshot, StatusKind, StopOptions, Target,
+    ExitInfo, IfRunning, LogChunk, LogLine, LogMatcher, LogQuery, ProcessError, ProcessId,
+    ProcessSnapshot, StatusKind, StopOptions, Stream, Target,
 };
 
 use super::error::{ToolError, clip};
 use super::progress::Progress;
 use super::schema::*;
-use super::view::{line_view, not_started_view, process_view, scripts_list};
+use super::view::{line_view, not_started_view, process_view, run_end_view, scripts_list};
 use crate::catalog::Script;
+use crate::history::RunRecord;
 use crate::supervisor::Supervisor;
 
 /// How often a long operation reports progress.
@@ -28,6 +32,67 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 #[derive(Clone, Debug)]
 pub struct Tools {
     sup: Arc<Supervisor>,
+}
+
+/// Where a run's output is read from.
+pub(super) enum RunSource {
+    /// The manager's current run of the name.
+    Current(ProcessSnapshot),
+    /// An earlier run, kept in the history.
+    Past(Arc<RunRecord>),
+}
+
+/// The status of a run of the history: how it ended.
+pub(super) fn past_status(record: &RunRecord) -> &'static str {
+    match record.end().map(|e| e.exit) {
+        Some(ExitInfo::Code(_)) => "exited",
+        Some(ExitInfo::Signal(_)) => "killed",
+        None => "ended",
+    }
+}
+
+/// `stream` and `since` of logs_stream and logs_search.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Filter {
+    stream: Option<Stream>,
+    since: Option<SystemTime>,
+}
+
+impl Filter {
+    fn new(tool: &'static str, stream: &str, since: &str) -> Result<Filter, ToolError> {
+        let stream = match stream {
+            "" => None,
+            "stdout" => Some(Stream::Stdout),
+            "stderr" => Some(Stream::Stderr),
+            other => {
+                return Err(ToolError::bad_args(
+                    tool,
+                    format!(
+                        "stream {:?} is not a stream; give \"stdout\" or \"stderr\", or omit it \
+                         for both",
+                        clip(other, 40)
+                    ),
+                ));
+            }
+        };
+        let since = if since.is_empty() {
+            None
+        } else {
+            Some(
+                crate::diag::parse_since(since, SystemTime::now())
+                    .map_err(|e| ToolError::bad_args(tool, e))?,
+            )
+        };
+        Ok(Filter { stream, since })
+    }
+
+    fn is_none(&self) -> bool {
+        self.stream.is_none() && self.since.is_none()
+    }
+
+    fn keeps(&self, line: &LogLine) -> bool {
+        self.stream.is_none_or(|s| s == line.stream) && self.since.is_none_or(|t| line.at >= t)
+    }
 }
 
 /// A name or an exact run, as given by the client.
@@ -61,6 +126,15 @@ impl Tools {
     /// The supervisor behind the tools.
     pub fn supervisor(&self) -> &Arc<Supervisor> {
         &self.sup
+    }
+
+    /// The configuration error every tool reports, when procman started without a valid
+    /// configuration.
+    pub fn check_config(&self) -> Result<(), ToolError> {
+        match self.sup.config_error() {
+            Some(e) => Err(ToolError::Config(e.to_owned())),
+            None => Ok(()),
+        }
     }
 
     /// `scripts_list`: every configured script with its current status.
@@ -183,12 +257,13 @@ impl Tools {
         })
     }
 
-    /// `scripts_status`: one script's current run, or every script's.
+    /// `scripts_status`: one script's current run, or every script's, with the URLs each run
+    /// printed, how the run before it ended and (when asked) its listening ports.
     pub fn scripts_status(&self, p: StatusParams) -> Result<StatusList, ToolError> {
         if !p.name.is_empty() {
             self.script("scripts_status", &p.name)?;
             let view = match self.sup.manager().status(Target::Name(&p.name)) {
-                Ok(snap) => process_view(&snap),
+                Ok(snap) => self.enriched_view(&snap, p.ports),
                 Err(ProcessError::NotFound { .. }) => not_started_view(&p.name),
                 Err(e) => return Err(e.into()),
             };
@@ -202,40 +277,156 @@ impl Tools {
             .catalog()
             .iter()
             .map(|script| {
-                runs.iter()
-                    .find(|s| s.name() == script.name())
-                    .map_or_else(|| not_started_view(script.name()), process_view)
+                runs.iter().find(|s| s.name() == script.name()).map_or_else(
+                    || not_started_view(script.name()),
+                    |snap| self.enriched_view(snap, p.ports),
+                )
             })
             .collect();
         Ok(StatusList { processes })
     }
 
-    /// `logs_stream`: a page of output from a cursor, or the latest lines.
+    /// A run's view with what the history and /proc add: its URLs, the previous run's end,
+    /// and (with `ports`) the ports its processes listen on.
+    pub(super) fn enriched_view(&self, snap: &ProcessSnapshot, ports: bool) -> ProcessView {
+        let mut view = process_view(snap);
+        let history = self.sup.history();
+        let runs = history.runs(snap.name());
+        if let Some(at) = runs.iter().position(|r| r.id == snap.id) {
+            view.urls = runs[at].urls();
+            if at > 0 {
+                view.previous_run = Some(run_end_view(&runs[at - 1]));
+            }
+        } else if let Some(last) = runs.last() {
+            // Not recorded (a run the history never saw): the newest kept run came before it.
+            view.previous_run = Some(run_end_view(last));
+        }
+        if ports
+            && snap.status.is_alive()
+            && let Some(pid) = snap.pid
+        {
+            view.ports = crate::diag::listening_ports(&crate::diag::run_pids(pid));
+        }
+        view
+    }
+
+    /// `logs_stream`: a page of output from a cursor, or the latest lines; of the current run
+    /// or of an earlier one the history keeps; optionally one stream, or lines since a time.
     pub fn logs_stream(&self, p: LogsParams) -> Result<LogsPage, ToolError> {
         const TOOL: &str = "logs_stream";
         let which = self.which(TOOL, &p.name, &p.process_id)?;
+        let filter = Filter::new(TOOL, &p.stream, &p.since)?;
         let limit = bounded_limit(p.limit, LOGS_LIMIT);
-        let snap = self.status_of(&which)?;
-        let cursor = p
-            .cursor
-            .unwrap_or_else(|| snap.logs.lines.saturating_sub(limit as u64));
-        let chunk = self
-            .sup
-            .manager()
-            .logs_tail(Target::Id(&snap.id), cursor, limit)?;
+        let source = self.run_source(&which)?;
+        let (id, status, total, record) = match &source {
+            RunSource::Current(snap) => (
+                snap.id.to_string(),
+                snap.status.kind().as_str().to_owned(),
+                snap.logs.lines,
+                self.sup.history().get(&snap.id),
+            ),
+            RunSource::Past(record) => (
+                record.id.to_string(),
+                past_status(record).to_owned(),
+                record.total(),
+                Some(Arc::clone(record)),
+            ),
+        };
+        let chunk = match (&source, &record) {
+            // The common case reads the manager's own ring, as before.
+            (RunSource::Current(snap), _) if filter.is_none() => {
+                let cursor = p
+                    .cursor
+                    .unwrap_or_else(|| total.saturating_sub(limit as u64));
+                self.sup
+                    .manager()
+                    .logs_tail(Target::Id(&snap.id), cursor, limit)?
+            }
+            (_, Some(record)) => match p.cursor {
+                Some(cursor) => record.tail(cursor, limit, |l| filter.keeps(l)),
+                None => {
+                    let lines = record.last(limit, |l| filter.keeps(l));
+                    LogChunk {
+                        lines,
+                        next_cursor: record.total(),
+                        missed: 0,
+                    }
+                }
+            },
+            (RunSource::Current(snap), None) => {
+                // No history (a supervisor built without one): filter the manager's pages.
+                let cursor = p.cursor.unwrap_or(0);
+                let mut chunk =
+                    self.sup
+                        .manager()
+                        .logs_tail(Target::Id(&snap.id), cursor, LOGS_LIMIT.1)?;
+                chunk.lines.retain(|l| filter.keeps(l));
+                if p.cursor.is_none() {
+                    let keep_from = chunk.lines.len().saturating_sub(limit);
+                    chunk.lines.drain(..keep_from);
+                } else {
+                    chunk.lines.truncate(limit);
+                    if let Some(last) = chunk.lines.last()
+                        && chunk.lines.len() == limit
+                    {
+                        chunk.next_cursor = last.seq + 1;
+                    }
+                }
+                chunk
+            }
+            (RunSource::Past(_), None) => unreachable!("a past run always has its record"),
+        };
         Ok(LogsPage {
-            process_id: snap.id.to_string(),
-            status: snap.status.kind().as_str().into(),
+            process_id: id,
+            status,
             lines: chunk.lines.iter().map(line_view).collect(),
             next_cursor: chunk.next_cursor,
             missed: chunk.missed,
         })
     }
 
-    /// `logs_search`: matching lines across the current runs.
+    /// `logs_search`: matching lines across the current runs, or in one run (current or
+    /// kept in the history); optionally one stream, or lines since a time.
     pub fn logs_search(&self, p: SearchParams) -> Result<SearchResults, ToolError> {
         const TOOL: &str = "logs_search";
         check_pattern(TOOL, "query", &p.query)?;
+        let filter = Filter::new(TOOL, &p.stream, &p.since)?;
+        let limit = bounded_limit(p.limit, SEARCH_LIMIT);
+        if !p.process_id.is_empty() {
+            if !p.name.is_empty() {
+                return Err(ToolError::bad_args(
+                    TOOL,
+                    "give name or processId, not both",
+                ));
+            }
+            let which = self.which(TOOL, "", &p.process_id)?;
+            let matcher = LogMatcher::new(&LogQuery {
+                pattern: p.query.clone(),
+                regex: p.regex,
+                name: None,
+                limit,
+            })?;
+            let record = match self.run_source(&which)? {
+                RunSource::Past(record) => Some(record),
+                RunSource::Current(snap) => self.sup.history().get(&snap.id),
+            };
+            let Some(record) = record else {
+                return Err(ToolError::bad_args(
+                    TOOL,
+                    "this run's output is not in the history; search by name instead",
+                ));
+            };
+            return Ok(SearchResults {
+                matches: record
+                    .search(&matcher, limit, |l| filter.keeps(l))
+                    .iter()
+                    .map(|line| SearchHit {
+                        process_id: record.id.to_string(),
+                        line: line_view(line),
+                    })
+                    .collect(),
+            });
+        }
         let name = if p.name.is_empty() {
             None
         } else {
@@ -246,15 +437,22 @@ impl Tools {
             pattern: p.query,
             regex: p.regex,
             name,
-            limit: bounded_limit(p.limit, SEARCH_LIMIT),
+            // Filtering happens after the search: ask for more, keep the newest `limit`.
+            limit: if filter.is_none() {
+                limit
+            } else {
+                SEARCH_LIMIT.1 * 4
+            },
         };
-        let matches = self
+        let mut matches = self
             .sup
             .manager()
             .logs_search(&query)
             .map_err(|e| self.not_started(e))?;
+        matches.retain(|m| filter.keeps(&m.line));
+        let keep_from = matches.len().saturating_sub(limit);
         Ok(SearchResults {
-            matches: matches
+            matches: matches[keep_from..]
                 .iter()
                 .map(|m| SearchHit {
                     process_id: m.id.to_string(),
@@ -262,6 +460,23 @@ impl Tools {
                 })
                 .collect(),
         })
+    }
+
+    /// The run `which` names: the manager's current run, or an earlier run from the history.
+    pub(super) fn run_source(&self, which: &Which) -> Result<RunSource, ToolError> {
+        match self.sup.manager().status(which.target()) {
+            Ok(snap) => Ok(RunSource::Current(snap)),
+            Err(ProcessError::Superseded { asked, current }) => {
+                match self.sup.history().get(&asked) {
+                    Some(record) => Ok(RunSource::Past(record)),
+                    None => Err(
+                        ToolError::Process(ProcessError::Superseded { asked, current })
+                            .with_history_hint(self.sup.history().config().runs),
+                    ),
+                }
+            }
+            Err(e) => Err(self.not_started(e)),
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -301,7 +516,12 @@ impl Tools {
     }
 
     /// Exactly one of `name` and `process_id`, checked against the catalog.
-    fn which(&self, tool: &'static str, name: &str, process_id: &str) -> Result<Which, ToolError> {
+    pub(super) fn which(
+        &self,
+        tool: &'static str,
+        name: &str,
+        process_id: &str,
+    ) -> Result<Which, ToolError> {
         match (name.is_empty(), process_id.is_empty()) {
             (false, true) => {
                 self.script(tool, name)?;

@@ -10,6 +10,7 @@
 //! |----------------------------------------------|------------------------------------------|
 //! | not JSON                                     | `-32700` parse error (no id)             |
 //! | JSON with an id, but not a valid message     | `-32600` invalid request, with that id   |
+//! | a request whose id is not a string or an i64 (`null`, `1.5`, `2**70`) | `-32600` invalid request (no id) |
 //! | JSON without an id (a notification we do not know) | nothing (notifications get no answer) |
 //! | longer than [`super::MAX_MESSAGE_BYTES`]     | `-32600` invalid request (no id: the line is discarded unread) |
 //!
@@ -24,6 +25,10 @@ use rmcp::service::{RxJsonRpcMessage, ServiceRole, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
+
+/// The answer to a request whose id procman cannot echo.
+const BAD_ID: &str = "invalid request: the id must be a string or an integer (-2^63..2^63-1); \
+                      null, fractions and larger numbers are refused";
 
 /// A UTF-8 byte order mark, which some clients put before their first message.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -140,25 +145,32 @@ where
             Category::Data => {
                 let value: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
                 let id = value.get("id").and_then(request_id);
-                if id.is_none() && value.get("method").is_some() {
+                if value.get("id").is_none() && value.get("method").is_some() {
                     // An unknown notification: JSON-RPC notifications are never answered.
                     tracing::debug!(line = %preview, "ignoring an unknown notification");
                     return;
                 }
                 tracing::warn!(error = %e, line = %preview, "a line from the client is not a valid JSON-RPC message");
+                let message = if value.get("id").is_some() && id.is_none() {
+                    BAD_ID.to_owned()
+                } else {
+                    format!(
+                        "invalid request: {e}; send a JSON-RPC 2.0 request \
+                         ({{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"...\",\"params\":{{...}}}})"
+                    )
+                };
                 self.answer::<Role>(JsonRpcMessage::error(
-                    ErrorData::invalid_request(
-                        format!(
-                            "invalid request: {e}; send a JSON-RPC 2.0 request \
-                             ({{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"...\",\"params\":{{...}}}})"
-                        ),
-                        None,
-                    ),
+                    ErrorData::invalid_request(message, None),
                     id,
                 ));
             }
         }
     }
+}
+
+/// True if the message has an `id` member (a notification has none).
+fn has_id(text: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(text).is_ok_and(|v| v.get("id").is_some())
 }
 
 /// A JSON-RPC id, if `v` is one (a number or a string).
@@ -239,6 +251,16 @@ where
             };
             match parsed {
                 None => {}
+                Some(Ok(JsonRpcMessage::Notification(_))) if has_id(text) => {
+                    // rmcp reads a request whose id it cannot represent (null, 1.5, 2**70) as a
+                    // notification, which nobody answers: the client would wait forever.
+                    let preview = String::from_utf8_lossy(&text[..text.len().min(80)]);
+                    tracing::warn!(line = %preview, "a request with an unusable id");
+                    self.answer::<Role>(JsonRpcMessage::error(
+                        ErrorData::invalid_request(BAD_ID.to_owned(), None),
+                        None,
+                    ));
+                }
                 Some(Ok(message)) => {
                     self.line = line;
                     self.line.clear();

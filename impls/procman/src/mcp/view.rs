@@ -4,8 +4,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use procman_core::{ExitInfo, LogLine, ProcessSnapshot, Stream};
 
-use super::schema::{LogLineView, ProcessView, ScriptView, ScriptsList};
+use super::schema::{LogLineView, ProcessView, RunEndView, ScriptView, ScriptsList};
 use crate::catalog::Catalog;
+use crate::history::RunRecord;
 
 /// The status reported for a script that has never been started.
 pub const NOT_STARTED: &str = "not_started";
@@ -63,6 +64,34 @@ pub fn process_view(s: &ProcessSnapshot) -> ProcessView {
         restarts: s.restarts,
         log_lines: s.logs.lines,
         log_dropped: s.logs.dropped,
+        urls: Vec::new(),
+        ports: Vec::new(),
+        previous_run: None,
+    }
+}
+
+/// A run of the history: when it ran and how it ended.
+pub fn run_end_view(r: &RunRecord) -> RunEndView {
+    let end = r.end();
+    let (exit_code, signal) = match end.map(|e| e.exit) {
+        Some(ExitInfo::Code(code)) => (Some(code), None),
+        Some(ExitInfo::Signal(sig)) => (None, Some(sig.to_string())),
+        None => (None, None),
+    };
+    RunEndView {
+        process_id: r.id.to_string(),
+        exit_code,
+        signal,
+        started_at: rfc3339(r.started_at),
+        ended_at: end.map(|e| rfc3339(e.at)),
+        duration_ms: end.map(|e| {
+            u64::try_from(
+                e.at.duration_since(r.started_at)
+                    .unwrap_or_default()
+                    .as_millis(),
+            )
+            .unwrap_or(u64::MAX)
+        }),
     }
 }
 

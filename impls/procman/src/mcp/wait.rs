@@ -9,13 +9,14 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use procman_core::{LogMatcher, LogQuery, ProcessError, ProcessId, ProcessManager, Target};
+use procman_core::{LogMatcher, ProcessError, ProcessId, ProcessManager, Target};
 
 use super::error::{ToolError, clip};
 use super::progress::Progress;
 use super::schema::{LogLineView, WAIT_TIMEOUT_MS, WaitParams, WaitResult};
 use super::tools::{Tools, Which, check_pattern, millis};
 use super::view::{line_view, process_view};
+use crate::catalog::ScriptSource;
 
 /// How often `wait_for_log` looks for new output.
 const WAIT_POLL: Duration = Duration::from_millis(25);
@@ -45,7 +46,21 @@ impl Tools {
                 });
             }
         };
-        let matcher = LogMatcher::new(&LogQuery::regex(&pattern, 1))?;
+        let matcher = crate::catalog::compile_ready(&pattern)
+            .map(LogMatcher::Regex)
+            .map_err(|e| {
+                ToolError::bad_args(
+                    TOOL,
+                    format!(
+                        "pattern is not a valid regex: {e}; wait_for_log patterns are always \
+                         regexes (Rust syntax): fix it, or escape characters such as ( . [ * \
+                         with a backslash to match them literally"
+                    ),
+                )
+            })?;
+        // npm, pnpm, yarn and bun print the script's command before it runs (`> app@1.0.0 dev`,
+        // `> vite`, `$ vite`): for a package.json script those banner lines never count.
+        let mut banner = (script.source == ScriptSource::PackageJson).then(Banner::default);
         let timeout = Duration::from_millis(p.timeout_ms.min(WAIT_TIMEOUT_MS.1));
         let manager = self.supervisor().manager();
         let mut snap = self.status_of(&Which::Name(p.name.clone()))?;
@@ -55,7 +70,13 @@ impl Tools {
         tokio::pin!(cancelled);
         let (line, outcome) = loop {
             let ended = snap.status.is_terminal();
-            let found = scan(manager.as_ref(), &snap.id, &mut cursor, &matcher)?;
+            let found = scan(
+                manager.as_ref(),
+                &snap.id,
+                &mut cursor,
+                &matcher,
+                banner.as_mut(),
+            )?;
             if let Some(line) = found {
                 break (Some(line), "matched");
             }
@@ -65,6 +86,7 @@ impl Tools {
                     newer if newer.id != snap.id => {
                         snap = newer;
                         cursor = 0;
+                        banner = banner.map(|_| Banner::default());
                         continue;
                     }
                     _ => break (None, "ended"),
@@ -91,6 +113,7 @@ impl Tools {
             snap = match manager.status(Target::Name(&p.name)) {
                 Ok(now) if now.id != snap.id => {
                     cursor = 0;
+                    banner = banner.map(|_| Banner::default());
                     now
                 }
                 Ok(now) => now,
@@ -109,12 +132,39 @@ impl Tools {
     }
 }
 
-/// Reads `id`'s output from `cursor` on, returning the first line that matches.
+/// The package manager's banner at the start of a package.json script's output: the leading
+/// lines (either stream: npm versions differ) that are empty, start with `> ` (npm, pnpm) or `$ ` (yarn, bun), or are
+/// yarn's `yarn run v1.22.19`. It ends at the first other line.
+#[derive(Debug, Default)]
+pub struct Banner {
+    over: bool,
+}
+
+impl Banner {
+    /// True if `line` is part of the banner (and so never matches a ready pattern).
+    pub fn skips(&mut self, line: &procman_core::LogLine) -> bool {
+        if self.over {
+            return false;
+        }
+        let text = line.text.trim_end();
+        let banner = text.is_empty()
+            || text.starts_with("> ")
+            || text == ">"
+            || text.starts_with("$ ")
+            || text.starts_with("yarn run v");
+        self.over = !banner;
+        banner
+    }
+}
+
+/// Reads `id`'s output from `cursor` on, returning the first line that matches (never one of
+/// `banner`'s lines).
 fn scan(
     manager: &dyn ProcessManager,
     id: &ProcessId,
     cursor: &mut u64,
     matcher: &LogMatcher,
+    mut banner: Option<&mut Banner>,
 ) -> Result<Option<LogLineView>, ToolError> {
     loop {
         let chunk = match manager.logs_tail(Target::Id(id), *cursor, WAIT_PAGE) {
@@ -124,7 +174,17 @@ fn scan(
             Err(e) => return Err(e.into()),
         };
         *cursor = chunk.next_cursor;
-        if let Some(line) = chunk.lines.iter().find(|l| matcher.is_match(&l.text)) {
+        let mut hit = None;
+        for l in &chunk.lines {
+            if banner.as_deref_mut().is_some_and(|b| b.skips(l)) {
+                continue;
+            }
+            if matcher.is_match(&l.text) {
+                hit = Some(l);
+                break;
+            }
+        }
+        if let Some(line) = hit {
             return Ok(Some(line_view(line)));
         }
         if chunk.lines.len() < WAIT_PAGE {

@@ -100,6 +100,11 @@ pub struct Server {
 /// Starts `procman ARGS` in `project` and connects an rmcp client over its stdio.
 /// `PROCMAN_TEST_IMPL=mutex|actor|atomic` runs the suite against another design.
 pub async fn start_with(project: &Project, args: &[&str]) -> Server {
+    start_with_env(project, args, &[]).await
+}
+
+/// [`start_with`], with `env` added to procman's environment.
+pub async fn start_with_env(project: &Project, args: &[&str], env: &[(&str, &str)]) -> Server {
     let design = std::env::var("PROCMAN_TEST_IMPL").ok();
     let pick = match &design {
         Some(d) if !args.contains(&"--impl") => vec!["--impl", d.as_str()],
@@ -110,6 +115,7 @@ pub async fn start_with(project: &Project, args: &[&str]) -> Server {
         .args(pick)
         .current_dir(project.path())
         .env("PROCMAN_LOG", "procman=debug,rmcp=warn,warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

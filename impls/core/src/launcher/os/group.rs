@@ -1,5 +1,5 @@
 //! [`Leader`]: a child that leads its own process group, and the one lock that makes signalling
-//! that group safe; [`census`]: who else is still in the group.
+//! that group safe.
 //!
 //! # Why a signal never reaches a recycled group
 //!
@@ -25,7 +25,6 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use parking_lot::Mutex;
 
-use super::procfs;
 use crate::signal::Signal;
 use crate::snapshot::ExitInfo;
 
@@ -132,45 +131,6 @@ impl Leader {
         // SAFETY: `fd` was just returned by pidfd_open, is open and owned by nobody else; it
         // carries O_CLOEXEC (pidfd_open always sets it), so no child inherits it.
         Some(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-}
-
-/// What one census of a group found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Census {
-    /// Live processes in the group other than its leader.
-    pub(super) live: usize,
-    /// True if no pid was allocated during the scan, so it missed nobody.
-    pub(super) exact: bool,
-}
-
-/// Counts the live processes in group `pgid` other than its leader; reaps, on the way, the
-/// zombie members that are children of this process (`me`), adopted as a subreaper.
-pub(super) fn census(pgid: i32, me: i32) -> std::io::Result<Census> {
-    let before = procfs::last_pid().ok();
-    let mut live = 0;
-    procfs::scan(|stat| {
-        if stat.pgid != pgid || stat.pid == pgid {
-            return;
-        }
-        if stat.is_live() {
-            live += 1;
-        } else if stat.is_zombie() && stat.ppid == me {
-            reap_adopted(stat.pid);
-        }
-    })?;
-    let after = procfs::last_pid().ok();
-    Ok(Census {
-        live,
-        exact: before.is_some() && before == after,
-    })
-}
-
-/// Reaps `pid`, a zombie child of this process that belongs to a run's group (an orphan adopted
-/// because this process is a child subreaper). Not the leader: see [`Leader::reap`].
-fn reap_adopted(pid: libc::pid_t) {
-    if let Err(e) = wait(pid, libc::WEXITED | libc::WNOHANG) {
-        tracing::debug!(pid, error = %e, "reaping an adopted orphan failed");
     }
 }
 

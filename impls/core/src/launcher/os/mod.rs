@@ -3,16 +3,26 @@
 //! # What a child gets
 //!
 //! argv as given (or `sh -c LINE` for an explicit shell line), the spec's working directory and
-//! environment, stdin from `/dev/null`, stdout and stderr into pipes, and a process group of its
-//! own that it leads (`setpgid(0, 0)`), so that a stop reaches everything it started.
+//! environment plus `PROCMAN_RUN=<token unique to the run>` ([`RUN_MARKER`]), stdin from
+//! `/dev/null`, stdout and stderr into pipes, a process group of its own that it leads
+//! (`setpgid(0, 0)`), and, with [`OsLauncherConfig::cgroups`] where a cgroup can be created, a
+//! cgroup v2 of its own that it joins before exec.
+//!
+//! # Every descendant belongs to the run
+//!
+//! A run is everything its child starts, including what leaves the process group (`setsid`,
+//! double-fork daemons, `nohup … &`): a stop signals all of it, SIGKILL follows at the deadline,
+//! and the run is over only when none of it is alive. How the members are found is the
+//! launcher's [`Mechanism`] (a cgroup per run, or a walk of `/proc`), chosen once when the
+//! launcher is built; the guarantees of each are in the docs of `os/contain.rs`.
 //!
 //! # How it is supervised
 //!
 //! Each child has one supervisor thread (`procman-os-<pid>`, 256 KiB of stack) that polls its two
 //! pipes and a pidfd, splits output into lines for [`ChildEvents::on_output`], and reports the
 //! end with [`ChildEvents::on_exit`] exactly once — after the leader exited, the rest of its
-//! process group is gone, and both pipes were drained to EOF. The steps, and the policy for a
-//! group that outlives its leader (stop signal, then SIGKILL after the spec's `stop_timeout`),
+//! run is gone, and both pipes were drained to EOF. The steps, and the policy for a run that
+//! outlives its leader (stop signal, then SIGKILL after the spec's `stop_timeout`),
 //! are in the docs of `os/supervisor.rs`. A signal never reaches a recycled group: the leader stays
 //! unreaped until the end; the argument is in the docs of `os/group.rs`.
 //!
@@ -38,6 +48,7 @@
 //! The launcher's own bookkeeping uses `parking_lot` and std threads directly, not the sync
 //! facade: it is not part of any design and cannot run under a model checker.
 
+mod contain;
 mod group;
 mod output;
 pub mod procfs;
@@ -46,11 +57,13 @@ mod supervisor;
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 
 use parking_lot::Mutex;
 
+use self::contain::{CgroupRoot, LEADERS, Scope};
+pub use self::contain::{Mechanism, RUN_MARKER};
 use self::group::Leader;
 use self::supervisor::Supervisor;
 use crate::id::ProcessId;
@@ -78,6 +91,10 @@ pub struct OsLauncherConfig {
     /// it on in a supervisor binary, or where init does not reap (some containers), so that a
     /// stopped run leaves not even a zombie behind.
     pub adopt_orphans: bool,
+    /// Puts each run in a cgroup v2 of its own where this process may create one (see
+    /// [`Mechanism`]); otherwise, or when off, a run's members are found by walking `/proc`.
+    /// Off by default, because it creates directories under this process's cgroup.
+    pub cgroups: bool,
 }
 
 impl Default for OsLauncherConfig {
@@ -85,6 +102,7 @@ impl Default for OsLauncherConfig {
         OsLauncherConfig {
             max_line_bytes: LogRingConfig::default().max_line_bytes,
             adopt_orphans: false,
+            cgroups: false,
         }
     }
 }
@@ -95,6 +113,11 @@ pub struct OsLauncher {
     config: OsLauncherConfig,
     /// Children whose supervisor thread has not finished.
     live: Arc<AtomicUsize>,
+    /// The launcher's cgroup, when runs get cgroups.
+    cgroup: Option<Arc<CgroupRoot>>,
+    /// Set when a child could not join its cgroup: from then on runs are found by walking
+    /// `/proc` (shared by clones).
+    cgroups_failed: Arc<AtomicBool>,
 }
 
 impl Default for OsLauncher {
@@ -109,19 +132,74 @@ impl OsLauncher {
         OsLauncher {
             config: OsLauncherConfig::default(),
             live: Arc::default(),
+            cgroup: None,
+            cgroups_failed: Arc::default(),
         }
     }
 
     /// A launcher with `config`; fails only if `adopt_orphans` is asked for and the kernel
-    /// refuses it.
+    /// refuses it. Where `cgroups` is asked for but no cgroup can be created, the launcher
+    /// falls back to the process tree (see [`OsLauncher::mechanism`]) and logs why at debug.
     pub fn with_config(config: OsLauncherConfig) -> io::Result<Self> {
         if config.adopt_orphans {
             group::become_subreaper()?;
         }
+        let cgroup = if config.cgroups {
+            match CgroupRoot::create() {
+                Ok(root) => Some(root),
+                Err(error) => {
+                    tracing::debug!(%error, "no cgroup for the runs; walking the process tree");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(OsLauncher {
             config,
             live: Arc::default(),
+            cgroup,
+            cgroups_failed: Arc::default(),
         })
+    }
+
+    /// How this launcher keeps track of everything a run starts.
+    pub fn mechanism(&self) -> Mechanism {
+        match self.live_cgroup() {
+            Some(root) => Mechanism::Cgroup {
+                dir: root.dir().to_owned(),
+            },
+            None => Mechanism::ProcessTree {
+                subreaper: self.config.adopt_orphans,
+            },
+        }
+    }
+
+    /// The launcher's cgroup, unless runs cannot join cgroups here.
+    fn live_cgroup(&self) -> Option<&Arc<CgroupRoot>> {
+        self.cgroup
+            .as_ref()
+            .filter(|_| !self.cgroups_failed.load(Ordering::Acquire))
+    }
+
+    /// Gives up on cgroups for this launcher (and its clones), saying why once.
+    fn give_up_cgroups(&self, why: &str) {
+        if !self.cgroups_failed.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                error = why,
+                "cannot put runs in cgroups; walking /proc for their descendants from now on"
+            );
+        }
+    }
+
+    /// Kills and reaps every child of this process that is not a run's leader (orphans of
+    /// ended runs adopted as a child subreaper), with everything they started; returns how many
+    /// were alive. For a supervisor binary at exit, after every run has ended: each run's own
+    /// members are already gone by then, so this catches only what escaped every mechanism
+    /// (an orphan that cleared its environment before a `/proc` walk saw it).
+    pub fn kill_adopted(&self) -> io::Result<usize> {
+        let leaders = LEADERS.lock().clone();
+        contain::kill_adopted(&leaders)
     }
 
     /// The settings in use.
@@ -147,11 +225,35 @@ impl Drop for LiveGuard {
 
 impl Launcher for OsLauncher {
     fn spawn(&self, id: &ProcessId, spec: &ProcessSpec) -> Result<Box<dyn Child>, LaunchError> {
-        let spawned = spawn::spawn(spec)?;
+        let mut cgroup = match self.live_cgroup().map(|root| root.run()) {
+            Some(Ok(cgroup)) => Some(cgroup),
+            Some(Err(e)) => {
+                self.give_up_cgroups(&e.to_string());
+                None
+            }
+            None => None,
+        };
+        let marker = contain::new_marker();
+        let spawned = match spawn::spawn(spec, &marker, cgroup.as_ref().map(|c| c.join_fd())) {
+            Ok(spawned) => spawned,
+            Err(first) if cgroup.is_some() => {
+                // The child may have failed to join its cgroup (a delegation rule the check at
+                // start cannot see): try once without one. If that fails too, the program
+                // itself cannot run, and that error is the one to report.
+                let spawned = spawn::spawn(spec, &marker, None)?;
+                self.give_up_cgroups(&first.0);
+                cgroup = None;
+                spawned
+            }
+            Err(e) => return Err(e),
+        };
         let pid = spawned.pid;
+        LEADERS.lock().insert(pid);
         let leader = Arc::new(Leader::new(pid));
+        let scope = Arc::new(Scope::new(pid, cgroup, marker, self.config.adopt_orphans));
         let supervisor = Supervisor::new(
             leader.clone(),
+            scope.clone(),
             leader.open_pidfd(),
             spawned.stdout,
             spawned.stderr,
@@ -167,8 +269,11 @@ impl Launcher for OsLauncher {
             .spawn(move || {
                 let _live = live;
                 supervisor.run(attached);
+                // The supervisor reaped the leader: the pid is no longer a run's.
+                LEADERS.lock().remove(&pid);
             });
         if let Err(e) = started {
+            LEADERS.lock().remove(&pid);
             // The closure was dropped with the supervisor in it, which killed and reaped the
             // child; the guard in it gave back the live count.
             return Err(LaunchError(format!(
@@ -179,6 +284,7 @@ impl Launcher for OsLauncher {
         Ok(Box::new(OsChild {
             id: id.clone(),
             leader,
+            scope,
             attach: Mutex::new(Some(attach)),
         }))
     }
@@ -188,6 +294,8 @@ impl Launcher for OsLauncher {
 struct OsChild {
     id: ProcessId,
     leader: Arc<Leader>,
+    /// The rest of the run, wherever it went.
+    scope: Arc<Scope>,
     /// Hands the sink to the supervisor thread, once.
     attach: Mutex<Option<SyncSender<Arc<dyn ChildEvents>>>>,
 }
@@ -220,6 +328,11 @@ impl Child for OsChild {
     }
 
     fn signal(&self, signal: Signal) -> io::Result<()> {
-        self.leader.signal_group(signal)
+        // The group first (the leader among it), then every member outside it.
+        let group = self.leader.signal_group(signal);
+        if let Err(e) = self.scope.signal(signal) {
+            tracing::warn!(id = %self.id, %signal, error = %e, "cannot signal every member of the run");
+        }
+        group
     }
 }

@@ -20,8 +20,13 @@ pub struct ProcStat {
     pub ppid: i32,
     /// Process group id.
     pub pgid: i32,
+    /// Session id (field 6): a process that called `setsid` leads a session of its own.
+    pub session: i32,
     /// Threads in the process (field 20, `num_threads`).
     pub threads: i64,
+    /// When the process started, in clock ticks after boot (field 22). With the pid it names
+    /// one process for good: a recycled pid has a later start time.
+    pub start_time: u64,
 }
 
 impl ProcStat {
@@ -31,18 +36,23 @@ impl ProcStat {
         let open = text.find('(')?;
         let close = text.rfind(')')?;
         let pid = text[..open].trim().parse().ok()?;
-        // After ")": state(3) ppid(4) pgrp(5) session(6) ... num_threads(20).
+        // After ")": state(3) ppid(4) pgrp(5) session(6) ... num_threads(20) itrealvalue(21)
+        // starttime(22).
         let mut fields = text.get(close + 1..)?.split_ascii_whitespace();
         let state = fields.next()?.chars().next()?;
         let ppid = fields.next()?.parse().ok()?;
         let pgid = fields.next()?.parse().ok()?;
-        let threads = fields.nth(14)?.parse().ok()?;
+        let session = fields.next()?.parse().ok()?;
+        let threads = fields.nth(13)?.parse().ok()?;
+        let start_time = fields.nth(1)?.parse().ok()?;
         Some(ProcStat {
             pid,
             state,
             ppid,
             pgid,
+            session,
             threads,
+            start_time,
         })
     }
 
@@ -222,7 +232,9 @@ mod tests {
                 state: 'S',
                 ppid: 1,
                 pgid: 4240,
-                threads: 3
+                session: 4240,
+                threads: 3,
+                start_time: 1,
             }
         );
         assert!(s.is_live());

@@ -8,6 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use super::contain::{RUN_MARKER, join_cgroup};
 use crate::launcher::LaunchError;
 use crate::spec::{EnvSpec, ProcessSpec};
 
@@ -23,11 +24,17 @@ pub(super) struct Spawned {
 }
 
 /// Spawns `spec`: argv as given (or `sh -c LINE` for a shell line), stdin from `/dev/null`,
-/// stdout and stderr into pipes, in a new process group it leads.
+/// stdout and stderr into pipes, in a new process group it leads, with `marker` as the value
+/// of [`RUN_MARKER`] in its environment and, when `cgroup_procs` is an open `cgroup.procs`,
+/// moved into that cgroup before it execs (so everything it starts is born inside).
 ///
 /// Ignored signal dispositions of this process are inherited across exec (POSIX), except
 /// SIGPIPE, which the standard library resets to the default for children.
-pub(super) fn spawn(spec: &ProcessSpec) -> Result<Spawned, LaunchError> {
+pub(super) fn spawn(
+    spec: &ProcessSpec,
+    marker: &str,
+    cgroup_procs: Option<i32>,
+) -> Result<Spawned, LaunchError> {
     let argv = spec.command.to_argv();
     let Some((program, args)) = argv.split_first() else {
         return Err(LaunchError(format!(
@@ -48,6 +55,14 @@ pub(super) fn spawn(spec: &ProcessSpec) -> Result<Spawned, LaunchError> {
         cmd.current_dir(cwd);
     }
     apply_env(&mut cmd, &spec.env);
+    cmd.env(RUN_MARKER, marker);
+    if let Some(fd) = cgroup_procs {
+        // SAFETY: the closure calls only write(2), async-signal-safe, on a descriptor that
+        // stays open until `spawn` returns.
+        unsafe {
+            cmd.pre_exec(move || join_cgroup(fd));
+        }
+    }
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &e))?;
     let pid = libc::pid_t::try_from(child.id()).expect("Linux pids fit in pid_t");
     // The standard library returns the pipes it was asked to create.
@@ -116,7 +131,12 @@ mod tests {
 
     #[test]
     fn a_missing_program_names_it_and_the_os_error() {
-        let err = spawn(&ProcessSpec::new("a", ["procman-no-such-program"])).unwrap_err();
+        let err = spawn(
+            &ProcessSpec::new("a", ["procman-no-such-program"]),
+            "t",
+            None,
+        )
+        .unwrap_err();
         assert_eq!(
             err.0,
             "cannot run \"procman-no-such-program\": No such file or directory (os error 2); \
@@ -127,7 +147,7 @@ mod tests {
     #[test]
     fn a_missing_cwd_names_the_directory() {
         let spec = ProcessSpec::new("a", ["true"]).with_cwd("/procman/no/such/dir");
-        let err = spawn(&spec).unwrap_err();
+        let err = spawn(&spec, "t", None).unwrap_err();
         assert!(
             err.0.starts_with(
                 "cannot use working directory \"/procman/no/such/dir\": \
@@ -140,7 +160,7 @@ mod tests {
     #[test]
     fn a_file_as_cwd_is_refused() {
         let spec = ProcessSpec::new("a", ["true"]).with_cwd("/proc/self/stat");
-        let err = spawn(&spec).unwrap_err();
+        let err = spawn(&spec, "t", None).unwrap_err();
         assert!(err.0.contains("is not a directory"), "{err}");
     }
 }

@@ -6,24 +6,27 @@
 //!
 //! 1. **The leader exits.** Its status is read with `WNOWAIT`; the zombie keeps the group id
 //!    pinned (see [`super::group`]). Output keeps being drained throughout.
-//! 2. **The group empties.** A census of `/proc` looks for live members other than the leader.
-//!    Any left (orphaned grandchildren, background jobs of a shell) get the spec's stop signal
-//!    (SIGTERM by default) followed by SIGCONT (so that a stopped member can act on it), and
-//!    SIGKILL once the spec's `stop_timeout` has passed: the run is not over while its group
-//!    lives, and nothing of it is left behind. A scan of `/proc` is not atomic — a process
+//! 2. **The run empties.** A census (of the run's cgroup, or a walk of `/proc`: see
+//!    `os/contain.rs`) looks for live members other than the leader, in the group or not.
+//!    Any left (orphaned grandchildren, background jobs of a shell, `setsid` daemons) get the
+//!    spec's stop signal (SIGTERM by default) followed by SIGCONT (so that a stopped member can
+//!    act on it), and SIGKILL once the spec's `stop_timeout` has passed — counted from the stop
+//!    signal of a stop already under way, if there was one: the run is not over while any of it
+//!    lives, and nothing of it is left behind. A cgroup census is exact. A scan of `/proc` is
+//!    not atomic — a process
 //!    forked during it can get a pid behind the scan's position — so an empty census counts
 //!    only if no pid was allocated while it ran ([`super::procfs::last_pid`] unchanged), or if a
 //!    second census in a row is empty too. Zombie members that are this process's children
-//!    (orphans adopted as a subreaper) are reaped on the way. Where `/proc` cannot be read, the
-//!    rest of the group is sent SIGKILL at once and not counted.
+//!    (orphans adopted as a subreaper) are reaped at the end. Where the census fails, the rest
+//!    of the run is sent SIGKILL at once and not counted.
 //!
 //!    The census reads `/proc/<pid>/stat` of every process, once per run end in the common
 //!    case: about 0.3 ms with 115 processes and 5 ms with 1,100 (release build, on the 2-core
 //!    VM this was written on; `procfs::processes` timed over 100 scans).
 //! 3. **The pipes reach EOF.** Every member is dead, so what they wrote is in the pipes and
 //!    reads out at once: no last line is lost. A pipe still open after [`ESCAPED_OUTPUT_GRACE`]
-//!    is held by a process that left the group (for example with `setsid`), which cannot be
-//!    signalled safely; it is closed and a warning logged.
+//!    is held by a process that escaped the mechanism (the `/proc` walk can lose an orphan
+//!    that cleared its environment); it is closed and a warning logged.
 //!
 //! Then the leader is reaped, every descriptor closed, and `on_exit` called.
 
@@ -32,7 +35,8 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::group::{self, Census, Leader};
+use super::contain::{Census, Scope};
+use super::group::Leader;
 use super::output::{LineSplitter, Pipe};
 use crate::launcher::ChildEvents;
 use crate::logring::{OutputLine, Stream};
@@ -62,6 +66,8 @@ const LOST_EXIT: ExitInfo = ExitInfo::Code(-1);
 #[derive(Debug)]
 pub(super) struct Supervisor {
     leader: Arc<Leader>,
+    /// Everything else the run started, wherever it went.
+    scope: Arc<Scope>,
     /// Readable once the leader exits; `None` where pidfds are unavailable.
     pidfd: Option<OwnedFd>,
     /// stdout and stderr, each `None` once it reached EOF.
@@ -87,6 +93,7 @@ impl Supervisor {
     /// A supervisor for `leader`, reading `stdout` and `stderr`.
     pub(super) fn new(
         leader: Arc<Leader>,
+        scope: Arc<Scope>,
         pidfd: Option<OwnedFd>,
         stdout: OwnedFd,
         stderr: OwnedFd,
@@ -96,6 +103,7 @@ impl Supervisor {
         let pipe = |fd, stream| Pipe::new(fd, LineSplitter::new(stream, max_line_bytes));
         Supervisor {
             leader,
+            scope,
             pidfd,
             pipes: [
                 Some(pipe(stdout, Stream::Stdout)),
@@ -113,10 +121,7 @@ impl Supervisor {
         let events: Arc<dyn ChildEvents> = match attach.recv() {
             Ok(events) => events,
             Err(_) => {
-                if let Err(e) = self.leader.signal_group(Signal::KILL) {
-                    let pid = self.leader.pid();
-                    tracing::warn!(pid, error = %e, "killing an unattached child failed");
-                }
+                self.signal_all(Signal::KILL);
                 Arc::new(Discard)
             }
         };
@@ -172,33 +177,33 @@ impl Supervisor {
         }
     }
 
-    /// Step 2: returns once no live process other than the (zombie) leader is in the group,
-    /// terminating whatever is left (see the module docs).
+    /// Step 2: returns once no live process of the run other than the (zombie) leader is left,
+    /// terminating whatever is (see the module docs). A stop already under way keeps its
+    /// deadline: the rest of the run gets SIGKILL when the stop's `stop_timeout` runs out, not a
+    /// new one.
     fn end_group(&mut self, events: &dyn ChildEvents, buf: &mut [u8]) {
         let pgid = self.leader.pid();
-        let me = std::process::id() as i32;
         let began = Instant::now();
         let mut pause = CENSUS_FIRST;
         let mut empty_in_a_row = 0;
-        let mut signalled_at: Option<Instant> = None;
-        let mut killed = false;
         let mut warned = false;
         loop {
-            let Census { live, exact } = match group::census(pgid, me) {
+            let Census { live, exact } = match self.scope.census() {
                 Ok(census) => census,
                 Err(e) => {
                     tracing::warn!(
                         pid = pgid,
                         error = %e,
-                        "cannot count the rest of the process group; killing the group"
+                        "cannot count the rest of the run; killing it"
                     );
-                    self.signal_group(Signal::KILL);
+                    self.signal_all(Signal::KILL);
                     return;
                 }
             };
             if live == 0 {
                 empty_in_a_row += 1;
                 if exact || empty_in_a_row == 2 {
+                    self.scope.reap_adopted();
                     return;
                 }
                 continue;
@@ -206,38 +211,38 @@ impl Supervisor {
             empty_in_a_row = 0;
             let now = Instant::now();
             let mut next = now + pause;
-            match signalled_at {
+            let stop = self.scope.stop_state();
+            match stop.signalled_at {
+                _ if stop.killed => {
+                    // SIGKILL was sent; a process forked just before it may have missed it.
+                    self.signal_all(Signal::KILL);
+                }
                 None => {
                     tracing::debug!(
                         pid = pgid,
                         live,
                         signal = %self.stop_signal,
-                        "the leader exited; stopping the rest of its group"
+                        "the leader exited; stopping the rest of its run"
                     );
-                    self.signal_group(self.stop_signal);
-                    self.signal_group(SIGCONT);
-                    signalled_at = Some(now);
+                    self.signal_all(self.stop_signal);
+                    self.signal_all(SIGCONT);
                 }
-                Some(at) if !killed && now >= at + self.stop_timeout => {
+                Some(at) if now >= at + self.stop_timeout => {
                     tracing::debug!(
                         pid = pgid,
                         live,
-                        "the rest of the group outlived the stop timeout; SIGKILL"
+                        "the rest of the run outlived the stop timeout; SIGKILL"
                     );
-                    self.signal_group(Signal::KILL);
-                    killed = true;
+                    self.signal_all(Signal::KILL);
                 }
-                _ => {}
-            }
-            if let (Some(at), false) = (signalled_at, killed) {
-                next = next.min(at + self.stop_timeout);
+                Some(at) => next = next.min(at + self.stop_timeout),
             }
             if !warned && now.duration_since(began) > STUCK_WARNING {
                 tracing::warn!(
                     pid = pgid,
                     live,
-                    killed,
-                    "processes of the group are still alive; waiting for them to end"
+                    killed = stop.killed,
+                    "processes of the run are still alive; waiting for them to end"
                 );
                 warned = true;
             }
@@ -335,10 +340,14 @@ impl Supervisor {
         fds[2].revents != 0
     }
 
-    fn signal_group(&self, signal: Signal) {
+    /// Sends `signal` to the leader's group and to every other member of the run.
+    fn signal_all(&self, signal: Signal) {
+        let pid = self.leader.pid();
         if let Err(e) = self.leader.signal_group(signal) {
-            let pid = self.leader.pid();
             tracing::warn!(pid, %signal, error = %e, "signalling the rest of the group failed");
+        }
+        if let Err(e) = self.scope.signal(signal) {
+            tracing::warn!(pid, %signal, error = %e, "signalling the rest of the run failed");
         }
     }
 }
@@ -347,7 +356,10 @@ impl Drop for Supervisor {
     fn drop(&mut self) {
         if !self.finished {
             // Abandoned before the end (the thread could not start, or a sink panicked): leave
-            // neither a live group nor a zombie behind.
+            // neither a live run nor a zombie behind.
+            if let Err(e) = self.scope.signal(Signal::KILL) {
+                tracing::warn!(pid = self.leader.pid(), error = %e, "killing an abandoned run failed");
+            }
             self.leader.kill_and_reap();
         }
     }
@@ -380,10 +392,14 @@ mod tests {
 
     /// Supervises `sh -c line` on this thread without a pidfd (the path for kernels before 5.3).
     fn supervise_without_pidfd(line: &str) -> (Vec<String>, ExitInfo) {
-        let spawned = super::super::spawn::spawn(&ProcessSpec::shell("t", line)).unwrap();
+        let marker = super::super::contain::new_marker();
+        let spawned =
+            super::super::spawn::spawn(&ProcessSpec::shell("t", line), &marker, None).unwrap();
         let leader = Arc::new(Leader::new(spawned.pid));
+        let scope = Arc::new(Scope::new(spawned.pid, None, marker, false));
         let supervisor = Supervisor::new(
             leader,
+            scope,
             None,
             spawned.stdout,
             spawned.stderr,
