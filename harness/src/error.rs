@@ -10,6 +10,9 @@ pub enum HarnessError {
     /// A scenario file is unusable.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// The scenarios directory cannot be listed.
+    #[error(transparent)]
+    ListScenarios(#[from] crate::scenario::files::ListError),
     /// A command-line option cannot be applied; the message names the option and the fix.
     #[error("{0}")]
     Options(String),
