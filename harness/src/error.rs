@@ -35,3 +35,17 @@ pub enum HarnessError {
         source: std::io::Error,
     },
 }
+
+impl HarnessError {
+    /// Makes [`HarnessError::Run`] errors for `scenario` on `design` from a message.
+    pub fn run_failure(
+        scenario: &str,
+        design: crate::contender::Design,
+    ) -> impl Fn(String) -> HarnessError + '_ {
+        move |message| HarnessError::Run {
+            scenario: scenario.to_owned(),
+            design: design.name().into(),
+            message,
+        }
+    }
+}

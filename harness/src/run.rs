@@ -258,11 +258,7 @@ fn run_one(
     progress: &Progress,
     base: Duration,
 ) -> Result<RunResult, HarnessError> {
-    let fail = |message: String| HarnessError::Run {
-        scenario: s.name.clone(),
-        design: design.name().into(),
-        message,
-    };
+    let fail = HarnessError::run_failure(&s.name, design);
     let (launcher, sim) = launcher(s);
     let config = ManagerConfig {
         max_processes: s.processes.max(ManagerConfig::default().max_processes),

@@ -523,11 +523,7 @@ pub fn run_one(
     progress: &Progress,
     base: Duration,
 ) -> Result<RunResult, HarnessError> {
-    let fail = |message: String| HarnessError::Run {
-        scenario: s.name.clone(),
-        design: design.name().into(),
-        message,
-    };
+    let fail = HarnessError::run_failure(&s.name, design);
     let imp =
         procman_impl(design).ok_or_else(|| fail(format!("procman has no --impl {design}")))?;
     let binary = procman_binary().map_err(|e| fail(e.to_string()))?;
