@@ -16,11 +16,11 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use procman_core::{ProcessManager, Target};
 
-use common::alloc::{AllocMeasurement, Counter, CountingAlloc};
+use common::alloc::{AllocMeasurement, Counter, CountingAllocator};
 use common::{ReaderPool, Writer, designs, manager_with, reader_counts};
 
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn read(m: &dyn ProcessManager, name: &str) {
     black_box(

@@ -1,7 +1,8 @@
-//! The `harness` command line: `run` and `list`. Later subcommands (`seeds`, `reproduce`,
-//! `report`, `gate`) add a variant to [`Command`] and reuse [`crate::run_scenario`].
+//! The `harness` command line: `run` and `list` here; the other subcommands (`seeds`,
+//! `reproduce`, `report`, `gate`) are variants of [`Command`] whose arguments and code live in
+//! their own modules, which depend on nothing here (scenario lookup is [`crate::scenario::files`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -15,6 +16,7 @@ use crate::provenance::{Provenance, compact_utc, workspace_root};
 use crate::results::{Driver, ResultsFile};
 use crate::run::{RunOptions, planned_time, run_scenario};
 use crate::scenario::Scenario;
+use crate::scenario::files::{resolve_scenario, scenario_paths, scenarios_dir};
 use crate::table;
 
 /// Drives the procman designs with MCP-shaped workloads and reports what it measured.
@@ -52,7 +54,7 @@ pub struct RunArgs {
     #[arg(long, short, required = true)]
     pub scenario: Vec<String>,
     /// Designs to run, comma-separated [default: mutex,actor,atomic,atomic-cow].
-    #[arg(long = "impl", value_delimiter = ',', value_parser = parse_design)]
+    #[arg(long = "impl", value_delimiter = ',', value_parser = str::parse::<Design>)]
     pub designs: Vec<Design>,
     /// Client counts to sweep, comma-separated (replaces the scenario's `clients`).
     #[arg(long, value_delimiter = ',')]
@@ -91,10 +93,6 @@ pub struct ListArgs {
     pub scenarios_dir: Option<PathBuf>,
 }
 
-fn parse_design(s: &str) -> Result<Design, String> {
-    s.parse()
-}
-
 /// Parses the process's arguments and runs the command; errors go to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -123,29 +121,6 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The scenarios directory: the one given, else ./scenarios, else the workspace's.
-pub fn scenarios_dir(given: Option<&Path>) -> PathBuf {
-    if let Some(dir) = given {
-        return dir.to_owned();
-    }
-    let here = PathBuf::from("scenarios");
-    if here.is_dir() {
-        here
-    } else {
-        workspace_root().join("scenarios")
-    }
-}
-
-/// The file `arg` names: a path as given, or `DIR/NAME.toml` for a bare name.
-pub fn resolve_scenario(arg: &str, dir: &Path) -> PathBuf {
-    let path = PathBuf::from(arg);
-    if path.exists() || arg.contains('/') || arg.ends_with(".toml") {
-        path
-    } else {
-        dir.join(format!("{arg}.toml"))
     }
 }
 
@@ -229,17 +204,7 @@ fn run(a: &RunArgs, args: Vec<String>) -> Result<ExitCode, HarnessError> {
 
 fn list(a: &ListArgs) -> Result<ExitCode, HarnessError> {
     let dir = scenarios_dir(a.scenarios_dir.as_deref());
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| {
-            HarnessError::Options(format!(
-                "cannot list {}: {e}; pass --scenarios-dir DIR",
-                dir.display()
-            ))
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
+    let paths = scenario_paths(&dir)?;
     let mut bad = 0;
     for path in &paths {
         match Scenario::load(path) {
@@ -307,15 +272,5 @@ mod tests {
         assert!(Cli::try_parse_from(["harness", "list"]).is_ok());
         let e = Cli::try_parse_from(["harness", "run", "-s", "x", "--impl", "rwlock"]).unwrap_err();
         assert!(e.to_string().contains("unknown design"), "{e}");
-    }
-
-    #[test]
-    fn bare_names_resolve_in_the_scenarios_dir() {
-        let dir = Path::new("/s");
-        assert_eq!(
-            resolve_scenario("status_storm", dir),
-            Path::new("/s/status_storm.toml")
-        );
-        assert_eq!(resolve_scenario("a/b.toml", dir), Path::new("a/b.toml"));
     }
 }

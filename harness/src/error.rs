@@ -10,6 +10,9 @@ pub enum HarnessError {
     /// A scenario file is unusable.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// The scenarios directory cannot be listed.
+    #[error(transparent)]
+    ListScenarios(#[from] crate::scenario::files::ListError),
     /// A command-line option cannot be applied; the message names the option and the fix.
     #[error("{0}")]
     Options(String),
@@ -31,4 +34,18 @@ pub enum HarnessError {
         /// The OS error.
         source: std::io::Error,
     },
+}
+
+impl HarnessError {
+    /// Makes [`HarnessError::Run`] errors for `scenario` on `design` from a message.
+    pub fn run_failure(
+        scenario: &str,
+        design: crate::contender::Design,
+    ) -> impl Fn(String) -> HarnessError + '_ {
+        move |message| HarnessError::Run {
+            scenario: scenario.to_owned(),
+            design: design.name().into(),
+            message,
+        }
+    }
 }

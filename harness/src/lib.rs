@@ -22,6 +22,7 @@ pub mod contender;
 pub mod driver;
 pub mod duration;
 pub mod error;
+pub mod file_format;
 pub mod gate;
 pub mod gopeer;
 pub mod measure;

@@ -15,6 +15,10 @@
 //!    scenario and driver, `RESULTS/NAME-DRIVER.json`;
 //! 5. renders `REPORT.md`, `index.html` and `charts/` from those files ([`crate::report`]).
 //!
+//! Everything goes under `target/reports/` (RESULTS is its `results/`) unless `--out DIR` says
+//! otherwise; `--out reports` publishes the committed evidence. Only the claims are read from
+//! `reports/seed_claims.toml`.
+//!
 //! The default plan shortens each scenario's runs to fit this 2-core machine in under ten
 //! minutes ([`DEFAULT_DURATION`], [`DEFAULT_WARMUP`]); `--quick` cuts runs to a fraction of a
 //! second, sweeps only the lowest and highest client counts and gives criterion a very short
@@ -27,13 +31,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{resolve_scenario, scenarios_dir};
 use crate::contender::Design;
+use crate::error::HarnessError;
 use crate::progress::Progress;
 use crate::provenance::{Provenance, workspace_root};
 use crate::results::{Driver, ResultsFile};
 use crate::run::{RunOptions, planned_time, run_scenario};
-use crate::scenario::Scenario;
+use crate::scenario::files::{LoadAllError, load_all, resolve_scenario, scenarios_dir};
+use crate::scenario::{Scenario, ScenarioError};
 
 /// Longest timed region per run in the default plan (a scenario asking for less keeps its own).
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(2);
@@ -65,8 +70,9 @@ pub struct ReproduceArgs {
     /// criterion runs, 150 ms per scenario run, lowest and highest client counts only.
     #[arg(long)]
     pub quick: bool,
-    /// Directory for results/, charts/, REPORT.md and index.html [default: reports/ in the
-    /// workspace].
+    /// Directory for results/, charts/, REPORT.md and index.html [default: target/reports in
+    /// the workspace, or $CARGO_TARGET_DIR/reports]. `--out reports` publishes the committed
+    /// evidence (do that only from a full run).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Only these scenarios (names or files; repeatable) [default: every file in scenarios/].
@@ -187,23 +193,56 @@ impl Plan {
     }
 }
 
-/// Every scenario file in `dir`, sorted by name; an invalid file is an error naming it.
-pub fn load_all(dir: &Path) -> Result<Vec<Scenario>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        format!(
-            "cannot list {}: {e}; pass --scenarios-dir DIR",
-            dir.display()
-        )
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| Scenario::load(p).map_err(|e| e.to_string()))
-        .collect()
+/// Why `harness reproduce` stopped; each names the file or command and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReproduceError {
+    /// A directory could not be created.
+    #[error("cannot create {}: {source}; check that the parent is writable or pass --out DIR", path.display())]
+    Create {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A result file could not be written.
+    #[error("cannot write {}: {source}; check that the directory is writable", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The scenarios directory or a file in it is unusable.
+    #[error(transparent)]
+    Scenarios(#[from] LoadAllError),
+    /// A scenario named with `--scenario` is unusable.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A scenario run could not be set up or carried out.
+    #[error(transparent)]
+    Run(#[from] HarnessError),
+    /// The criterion figures could not be exported.
+    #[error(transparent)]
+    Seeds(#[from] crate::seeds::SeedsError),
+    /// The report could not be rendered.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    /// cargo could not be started.
+    #[error("cannot run cargo: {source}; is it on PATH?")]
+    CargoMissing {
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A cargo command failed.
+    #[error("`cargo {command}` failed ({status}){tail}")]
+    CargoFailed {
+        /// The arguments, joined.
+        command: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+        /// Its last lines of output, when kept (with a leading "; last lines:").
+        tail: String,
+    },
 }
 
 /// Runs `harness reproduce`; errors go to stderr.
@@ -225,20 +264,24 @@ fn step(started: Instant, n: usize, total: usize, text: &str) {
     );
 }
 
-fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
+fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, ReproduceError> {
     let started = Instant::now();
     let root = workspace_root();
-    let out = args.out.clone().unwrap_or_else(|| root.join("reports"));
+    // Untracked by default, so a newcomer's first (quick) run leaves the committed evidence
+    // under reports/ as it is; publishing is explicit.
+    let out = args.out.clone().unwrap_or_else(|| default_out(&root));
     let results = out.join("results");
-    std::fs::create_dir_all(&results)
-        .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
+    std::fs::create_dir_all(&results).map_err(|source| ReproduceError::Create {
+        path: results.clone(),
+        source,
+    })?;
     let dir = scenarios_dir(args.scenarios_dir.as_deref());
     let scenarios = if args.scenario.is_empty() {
         load_all(&dir)?
     } else {
         args.scenario
             .iter()
-            .map(|s| Scenario::load(&resolve_scenario(s, &dir)).map_err(|e| e.to_string()))
+            .map(|s| Scenario::load(&resolve_scenario(s, &dir)))
             .collect::<Result<Vec<_>, _>>()?
     };
     let plan = plan(scenarios, args.quick);
@@ -299,8 +342,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
             total,
             &format!("harness seeds -> {}", seeds_out.display()),
         );
-        let file =
-            crate::seeds::write(&crit, &seeds_out, Some(since)).map_err(|e| e.to_string())?;
+        let file = crate::seeds::write(&crit, &seeds_out, Some(since))?;
         eprintln!("  {} benchmark figures exported", file.benchmarks.len());
     }
     if !args.skip_go {
@@ -321,10 +363,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
     let mut incomplete = 0;
     for run in &plan.runs {
         n += 1;
-        let effective = run
-            .options
-            .apply(&run.scenario)
-            .map_err(|e| e.to_string())?;
+        let effective = run.options.apply(&run.scenario)?;
         step(
             started,
             n,
@@ -342,7 +381,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         let provenance = Provenance::collect(&root);
         let result = run_scenario(&run.scenario, &run.options, &progress);
         progress.finish();
-        let result = result.map_err(|e| e.to_string())?;
+        let result = result?;
         let bad = result.runs.iter().filter(|r| !r.complete).count();
         if bad > 0 {
             eprintln!("  {bad} runs did not complete (the report lists them)");
@@ -354,7 +393,10 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         // Compact JSON: the histograms pretty-printed make each file several times larger
         // (`jq . FILE` pretty-prints it); readers parse both.
         let json = serde_json::to_string(&file).expect("result types always serialise");
-        std::fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, json).map_err(|source| ReproduceError::Write {
+            path: path.clone(),
+            source,
+        })?;
         eprintln!("  -> {}", path.display());
     }
     n += 1;
@@ -365,7 +407,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
         &format!("harness report -> {}", out.display()),
     );
     let claims = root.join("reports/seed_claims.toml");
-    let rendered = crate::report::render(&results, &claims, &out).map_err(|e| e.to_string())?;
+    let rendered = crate::report::render(&results, &claims, &out)?;
     println!("{}", crate::report::summary_line(&rendered));
     println!(
         "reproduce: done in {:.0} s{}",
@@ -385,7 +427,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<ExitCode, String> {
 
 /// Runs the Go peer and writes its file; a missing or too old Go, or a failed run, is said and
 /// written into the file as the reason the report's Go column is empty, and reproduce goes on.
-fn run_go_peer(root: &Path, quick: bool, out: &Path) -> Result<(), String> {
+fn run_go_peer(root: &Path, quick: bool, out: &Path) -> Result<(), ReproduceError> {
     let log = crate::gopeer::log_path(&reproduce_target(root));
     let mut done = 0usize;
     let result = crate::gopeer::run(root, quick, &log, |line| {
@@ -411,16 +453,27 @@ fn run_go_peer(root: &Path, quick: bool, out: &Path) -> Result<(), String> {
             crate::gopeer::GoPeerFile::skipped(Provenance::collect(root), why)
         }
     };
-    std::fs::write(out, file.to_json()).map_err(|e| format!("cannot write {}: {e}", out.display()))
+    std::fs::write(out, file.to_json()).map_err(|source| ReproduceError::Write {
+        path: out.to_owned(),
+        source,
+    })
+}
+
+/// Where reproduce writes when no `--out` is given: `$CARGO_TARGET_DIR/reports`, else the
+/// workspace's `target/reports` (both outside what git tracks).
+pub fn default_out(root: &Path) -> PathBuf {
+    target_dir(root).join("reports")
+}
+
+/// `$CARGO_TARGET_DIR`, else the workspace's `target`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 /// Where reproduce keeps its criterion data: `$CARGO_TARGET_DIR/harness-reproduce`, else the
 /// workspace's `target/harness-reproduce`.
 fn reproduce_target(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(t) => PathBuf::from(t).join("harness-reproduce"),
-        None => root.join("target/harness-reproduce"),
-    }
+    target_dir(root).join("harness-reproduce")
 }
 
 fn cargo_program() -> std::ffi::OsString {
@@ -428,23 +481,30 @@ fn cargo_program() -> std::ffi::OsString {
 }
 
 /// Runs cargo with `args` in `root`, its output passed through.
-fn cargo(root: &Path, args: &[&str]) -> Result<(), String> {
+fn cargo(root: &Path, args: &[&str]) -> Result<(), ReproduceError> {
     let mut cmd = Command::new(cargo_program());
     cmd.args(args).current_dir(root);
     let status = cmd
         .status()
-        .map_err(|e| format!("cannot run cargo: {e}; is it on PATH?"))?;
+        .map_err(|source| ReproduceError::CargoMissing { source })?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+        Err(ReproduceError::CargoFailed {
+            command: args.join(" "),
+            status,
+            tail: String::new(),
+        })
     }
 }
 
 /// Runs the two bench targets with criterion writing under `crit`, showing one line of
 /// progress per finished benchmark; criterion's full output goes to `crit/../bench.log`.
-fn run_benches(root: &Path, crit: &Path, criterion_args: &[String]) -> Result<(), String> {
-    std::fs::create_dir_all(crit).map_err(|e| format!("cannot create {}: {e}", crit.display()))?;
+fn run_benches(root: &Path, crit: &Path, criterion_args: &[String]) -> Result<(), ReproduceError> {
+    std::fs::create_dir_all(crit).map_err(|source| ReproduceError::Create {
+        path: crit.to_owned(),
+        source,
+    })?;
     let log_path = crit.with_file_name("bench.log");
     let mut args: Vec<String> = [
         "bench",
@@ -467,7 +527,7 @@ fn run_benches(root: &Path, crit: &Path, criterion_args: &[String]) -> Result<()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run cargo: {e}; is it on PATH?"))?;
+        .map_err(|source| ReproduceError::CargoMissing { source })?;
     let target = ProgressDrawTarget::stderr_with_hz(4);
     let bar = (!target.is_hidden()).then(|| {
         let bar = ProgressBar::with_draw_target(None, target);
@@ -517,7 +577,9 @@ fn run_benches(root: &Path, crit: &Path, criterion_args: &[String]) -> Result<()
             }
         }
     }
-    let status = child.wait().map_err(|e| format!("cargo bench: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|source| ReproduceError::CargoMissing { source })?;
     let err_lines = err_thread.join().unwrap_or_default();
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -534,11 +596,11 @@ fn run_benches(root: &Path, crit: &Path, criterion_args: &[String]) -> Result<()
     } else {
         let tail: Vec<&String> = err_lines.iter().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().map(String::as_str).collect();
-        Err(format!(
-            "`cargo {}` failed ({status}); last lines:\n{}",
-            args.join(" "),
-            tail.join("\n")
-        ))
+        Err(ReproduceError::CargoFailed {
+            command: args.join(" "),
+            status,
+            tail: format!("; last lines:\n{}", tail.join("\n")),
+        })
     }
 }
 

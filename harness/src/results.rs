@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::background::BackgroundCounts;
 use crate::call::ErrorKind;
 use crate::contender::Design;
+use crate::file_format::{Format, FormatError};
 use crate::measure::histogram::{HistogramBuckets, LatencySummary};
 use crate::measure::overhead::Calibration;
 use crate::measure::sched::ContextSwitches;
@@ -61,35 +62,50 @@ impl ResultsFile {
 
     /// Parses a result file, refusing other kinds and other schema versions with a message
     /// that says which.
-    pub fn from_json(text: &str) -> Result<ResultsFile, String> {
-        #[derive(Deserialize)]
-        struct Header {
-            schema_version: Option<u32>,
-            kind: Option<String>,
-        }
-        let header: Header = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        if header.kind.as_deref() != Some(RESULTS_KIND) {
-            return Err(format!(
-                "kind is {:?}, not {RESULTS_KIND:?}: not a harness result file",
-                header.kind
-            ));
-        }
-        if header.schema_version != Some(SCHEMA_VERSION) {
-            return Err(format!(
-                "schema_version is {:?}; this harness reads version {SCHEMA_VERSION} \
-                 (re-run the scenario, or read it with the harness that wrote it)",
-                header.schema_version
-            ));
-        }
-        serde_json::from_str(text).map_err(|e| format!("malformed: {e}"))
+    pub fn from_json(text: &str) -> Result<ResultsFile, FormatError> {
+        crate::file_format::parse(
+            text,
+            &Format {
+                kind: RESULTS_KIND,
+                not_a: ": not a harness result file",
+                version: SCHEMA_VERSION,
+                fix: "re-run the scenario, or read it with the harness that wrote it",
+            },
+        )
     }
 
     /// Reads a result file from `path`.
-    pub fn read(path: &Path) -> Result<ResultsFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
-        ResultsFile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn read(path: &Path) -> Result<ResultsFile, ReadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        ResultsFile::from_json(&text).map_err(|source| ReadError::Format {
+            path: path.to_owned(),
+            source,
+        })
     }
+}
+
+/// A result file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file cannot be read.
+    #[error("{}: cannot be read: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// It is not a result file this harness reads.
+    #[error("{}: {source}", path.display())]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        source: FormatError,
+    },
 }
 
 /// Which driver made the calls.

@@ -14,21 +14,20 @@ use procman_core::launcher::OsLauncher;
 use procman_core::{IfRunning, Launcher, ManagerConfig, ProcessManager, SimLauncher, SimScript};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{aggregate_groups, process_allocs};
 use crate::background::{BackgroundCounts, BackgroundLoad};
 use crate::call::Workload;
 use crate::contender::{Contender, Design};
 use crate::driver::client::{ClientPlan, ClientRecord, Timeline};
+use crate::driver::join::{self, RunEnd, grace, wait_showing};
 use crate::driver::mcp as mcp_driver;
 use crate::driver::threads::{self, Direct, JoinFailure};
 use crate::driver::tokio as tokio_driver;
 use crate::error::HarnessError;
 use crate::measure::alloc;
 use crate::measure::overhead::calibrate;
-use crate::measure::sched::ContextSwitches;
 use crate::measure::timer::Clock;
 use crate::measure::watchdog::{InFlight, Watchdog};
-use crate::progress::{Progress, REDRAW_EVERY};
+use crate::progress::Progress;
 use crate::results::{
     BackgroundRates, BackgroundResult, Driver, RunResult, ScenarioInfo, ScenarioResult,
 };
@@ -249,39 +248,6 @@ impl Clients {
     }
 }
 
-/// Sleeps until tick `deadline`, moving the progress bar from `base`.
-pub(crate) fn wait_showing(
-    clock: &Clock,
-    deadline: u64,
-    progress: &Progress,
-    base: Duration,
-    from: u64,
-) {
-    loop {
-        let now = clock.now();
-        if now >= deadline {
-            return;
-        }
-        let left = Duration::from_nanos(clock.to_ns(deadline - now));
-        if left <= REDRAW_EVERY {
-            clock.wait_until(deadline);
-            return;
-        }
-        std::thread::sleep(REDRAW_EVERY);
-        progress.at(base + Duration::from_nanos(clock.to_ns(clock.now().saturating_sub(from))));
-    }
-}
-
-/// How long to wait for clients after the timed region before calling them stuck: long enough
-/// for an honest stop or spawn to finish.
-pub(crate) fn grace(s: &Scenario) -> Duration {
-    let spawn = match &s.launcher {
-        LauncherSpec::Sim(c) => c.spawn_delay,
-        LauncherSpec::Os(_) | LauncherSpec::Mcp(_) => Duration::ZERO,
-    };
-    Duration::from_secs(3) + s.spec.stop_timeout + spawn
-}
-
 #[allow(clippy::too_many_arguments)] // private; one call site
 fn run_one(
     s: &Scenario,
@@ -292,17 +258,13 @@ fn run_one(
     progress: &Progress,
     base: Duration,
 ) -> Result<RunResult, HarnessError> {
-    let fail = |message: String| HarnessError::Run {
-        scenario: s.name.clone(),
-        design: design.name().into(),
-        message,
-    };
+    let fail = HarnessError::run_failure(&s.name, design);
     let (launcher, sim) = launcher(s);
     let config = ManagerConfig {
         max_processes: s.processes.max(ManagerConfig::default().max_processes),
         ..ManagerConfig::default()
     };
-    let contender: Contender = design.build(launcher, config).map_err(fail)?;
+    let contender: Contender = design.build(launcher, config);
     let manager = contender.manager.clone();
     let workload = Arc::new(Workload::new(s));
     for spec in &workload.specs {
@@ -380,45 +342,21 @@ fn run_one(
     let manager_stats = manager.stats();
     shutdown(manager, joined.is_ok());
 
-    let (complete, failure, records) = match joined {
-        Ok(records) => (true, None, records),
-        Err(f) => {
-            let mut why = Vec::new();
-            if !f.stuck.is_empty() {
-                why.push(format!(
-                    "{} client(s) still in an op {} s after the end: {}",
-                    f.stuck.len(),
-                    grace(s).as_secs(),
-                    watch.stuck_at_end.join("; ")
-                ));
-            }
-            for (i, msg) in &f.panicked {
-                why.push(format!("client {i} panicked: {msg}"));
-            }
-            (false, Some(why.join(". ")), Vec::new())
-        }
-    };
-    let RecordsSummary {
-        window_ns,
-        groups,
-        ops,
-        client_context_switches,
-    } = summarise_records(s, swept, &records, &tl, clock);
-    Ok(RunResult {
+    Ok(join::run_result(RunEnd {
+        s,
         design,
-        swept_clients: (!s.sweep.is_empty()).then_some(swept),
+        swept,
         total_clients,
-        complete,
-        failure,
-        window_ns,
-        groups,
-        process_allocs: process_allocs(alloc1.since(alloc0), ops),
+        join: joined,
+        in_op: "an op",
+        watch,
+        tl: &tl,
+        clock,
+        allocs: alloc1.since(alloc0),
         background: background_result(bg1.since(bg0), s.duration),
-        watchdog: watch,
-        client_context_switches: client_context_switches.filter(|_| !records.is_empty()),
         manager_stats,
         mcp: None,
-    })
+    }))
 }
 
 fn background_result(counts: BackgroundCounts, duration: Duration) -> BackgroundResult {
@@ -450,46 +388,5 @@ fn shutdown(manager: Arc<dyn ProcessManager>, wait: bool) {
         if handle.is_finished() {
             let _ = handle.join();
         }
-    }
-}
-
-/// What a run's client records add up to: the measured window, the groups' results, the op
-/// count and the clients' context switches (`None` when a driver cannot count them).
-pub(crate) struct RecordsSummary {
-    pub window_ns: u64,
-    pub groups: Vec<crate::results::GroupResult>,
-    pub ops: u64,
-    pub client_context_switches: Option<ContextSwitches>,
-}
-
-/// Sums the client records of one run. The window runs from the start of the timed region to
-/// the later of its planned end and the last recorded op's return.
-pub(crate) fn summarise_records(
-    s: &Scenario,
-    swept: usize,
-    records: &[ClientRecord],
-    tl: &Timeline,
-    clock: &Clock,
-) -> RecordsSummary {
-    let window_end = records
-        .iter()
-        .map(|r| r.last_end)
-        .max()
-        .unwrap_or(tl.measure_end);
-    let window_ns = clock.to_ns(window_end.max(tl.measure_end) - tl.measure_start);
-    let groups = aggregate_groups(s, swept, records, window_ns);
-    let ops: u64 = groups.iter().map(|g| g.total.count).sum();
-    let client_context_switches =
-        records
-            .iter()
-            .try_fold(ContextSwitches::default(), |mut sum, r| {
-                sum.add(r.switches?);
-                Some(sum)
-            });
-    RecordsSummary {
-        window_ns,
-        groups,
-        ops,
-        client_context_switches,
     }
 }

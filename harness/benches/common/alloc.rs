@@ -1,39 +1,13 @@
-//! A counting global allocator and criterion measurements in allocations and bytes, so
+//! Criterion measurements in allocations and bytes, read from the counting allocator
+//! ([`procman_alloc_count`]), so
 //! `memory_per_op` reports allocations per operation the way `go test -benchmem` does — counted
 //! process-wide, so work an actor's owner thread does for a request counts too.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::Throughput;
 use criterion::measurement::{Measurement, ValueFormatter};
 
-/// Counts every allocation and its bytes, process-wide.
-pub struct CountingAlloc;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counters are only
-// incremented, which allocates nothing.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout (we forward every alloc).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+/// The workspace's counting allocator; a bench installs it with `#[global_allocator]`.
+pub use procman_alloc_count::CountingAllocator;
 
 /// Which counter a measurement reads.
 #[derive(Clone, Copy, Debug)]
@@ -45,10 +19,13 @@ pub enum Counter {
 }
 
 impl Counter {
+    // Process-wide: what an actor's owner thread allocates for a request happened before the
+    // reply the bench thread waits for, so it is in the sum read after it.
     fn read(self) -> u64 {
+        let counts = procman_alloc_count::process_counts();
         match self {
-            Counter::Allocations => ALLOCS.load(Ordering::SeqCst),
-            Counter::Bytes => BYTES.load(Ordering::SeqCst),
+            Counter::Allocations => counts.allocs,
+            Counter::Bytes => counts.bytes,
         }
     }
 }

@@ -49,10 +49,10 @@ impl AsyncReads {
 }
 
 /// A fresh actor manager over `launcher`.
-pub fn build(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Result<Contender, String> {
+pub fn build(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Contender {
     let actor = Arc::new(ActorManager::new(launcher, config));
-    Ok(Contender {
+    Contender {
         manager: actor.clone(),
         actor: Some(AsyncReads(actor)),
-    })
+    }
 }

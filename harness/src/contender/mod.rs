@@ -65,17 +65,13 @@ impl Design {
     }
 
     /// A fresh manager of this design over `launcher`.
-    pub fn build(
-        self,
-        launcher: Arc<dyn Launcher>,
-        config: ManagerConfig,
-    ) -> Result<Contender, String> {
-        Ok(match self {
+    pub fn build(self, launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Contender {
+        match self {
             Design::Mutex => mutex::build(launcher, config),
-            Design::Actor => actor::build(launcher, config)?,
+            Design::Actor => actor::build(launcher, config),
             Design::Atomic => atomic::build(launcher, config),
             Design::AtomicCow => atomic::build_cow(launcher, config),
-        })
+        }
     }
 }
 
@@ -85,19 +81,22 @@ impl fmt::Display for Design {
     }
 }
 
+/// A design name this harness does not know; the message lists the ones it does.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown design {name:?}; use one of: {}", Design::ALL.map(Design::name).join(", "))]
+pub struct UnknownDesign {
+    /// The name as given.
+    pub name: String,
+}
+
 impl FromStr for Design {
-    type Err = String;
+    type Err = UnknownDesign;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Design::ALL
             .into_iter()
             .find(|d| d.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown design {s:?}; use one of: {}",
-                    Design::ALL.map(Design::name).join(", ")
-                )
-            })
+            .ok_or_else(|| UnknownDesign { name: s.into() })
     }
 }
 
@@ -171,7 +170,7 @@ mod tests {
                 format!("\"{}\"", d.name())
             );
         }
-        let e = "rwlock".parse::<Design>().unwrap_err();
+        let e = "rwlock".parse::<Design>().unwrap_err().to_string();
         assert!(e.contains("mutex, actor, atomic, atomic-cow"), "{e}");
     }
 }

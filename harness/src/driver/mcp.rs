@@ -40,9 +40,10 @@ use std::time::{Duration, Instant};
 use procman_core::{ProcessSpec, RestartMode};
 use serde::Serialize;
 
+use super::join::{self, RunEnd, grace, wait_showing};
+pub use super::mcp_wire::WireError;
 use super::mcp_wire::{Connection, Reply};
 use super::threads::{self, BlockingTarget};
-use crate::aggregate::process_allocs;
 use crate::call::{Call, ErrorKind, Outcome, Workload};
 use crate::contender::Design;
 use crate::driver::client::ClientPlan;
@@ -53,7 +54,6 @@ use crate::measure::watchdog::{InFlight, Watchdog};
 use crate::progress::Progress;
 use crate::provenance::workspace_root;
 use crate::results::{BackgroundResult, McpFigures, RunResult};
-use crate::run::{grace, wait_showing};
 use crate::scenario::{McpChildren, Scenario};
 
 /// The environment variable that names the procman binary to drive.
@@ -72,28 +72,88 @@ pub fn procman_impl(design: Design) -> Option<&'static str> {
     }
 }
 
+/// Why there is no procman binary to drive. `Clone`: the lookup is done once per process and
+/// every run gets its answer.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum LocateError {
+    /// `PROCMAN_BIN` names something that is not a file.
+    #[error(
+        "{PROCMAN_BIN_ENV}={} is not a file; unset it to use the procman built beside the \
+         harness, or build one with `cargo build --release -p procman`",
+        .0.display()
+    )]
+    NotAFile(PathBuf),
+    /// The harness cannot find its own executable (to look beside it).
+    #[error("cannot find the harness itself: {0}; set {PROCMAN_BIN_ENV}=/path/to/procman")]
+    NoSelf(String),
+    /// None beside the harness, and building one did not give one.
+    #[error(
+        "no procman binary at {} and `{command}` {outcome}; run `{command}` in the workspace \
+         (or set {PROCMAN_BIN_ENV}=/path/to/procman)",
+        candidate.display()
+    )]
+    NotBuilt {
+        /// Where it was looked for.
+        candidate: PathBuf,
+        /// The cargo command tried.
+        command: String,
+        /// What that command did.
+        outcome: String,
+    },
+}
+
+/// Why a procman MCP session could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The binary would not start.
+    #[error("cannot start {}: {source}", binary.display())]
+    Spawn {
+        /// The binary.
+        binary: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The child's stdio could not be taken (a bug in the driver).
+    #[error("procman's stdio was not piped")]
+    NotPiped,
+    /// The MCP handshake failed.
+    #[error("procman --impl {design}: {source}")]
+    Handshake {
+        /// The `--impl` value.
+        design: String,
+        /// What went wrong on the wire.
+        source: WireError,
+    },
+    /// A request failed on the wire.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// A tool answered with an error where the driver needs it to succeed.
+    #[error("{tool} failed: {message}")]
+    Tool {
+        /// The tool (and its argument).
+        tool: String,
+        /// Its error.
+        message: String,
+    },
+}
+
 /// The procman binary: `PROCMAN_BIN`, else `procman` beside this executable (built with cargo
 /// if missing). Looked up once per process.
-pub fn procman_binary() -> Result<PathBuf, String> {
-    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+pub fn procman_binary() -> Result<PathBuf, LocateError> {
+    static FOUND: OnceLock<Result<PathBuf, LocateError>> = OnceLock::new();
     FOUND.get_or_init(locate_procman).clone()
 }
 
-fn locate_procman() -> Result<PathBuf, String> {
+fn locate_procman() -> Result<PathBuf, LocateError> {
     if let Some(path) = std::env::var_os(PROCMAN_BIN_ENV) {
         let path = PathBuf::from(path);
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!(
-                "{PROCMAN_BIN_ENV}={} is not a file; unset it to use the procman built beside \
-                 the harness, or build one with `cargo build --release -p procman`",
-                path.display()
-            ))
+            Err(LocateError::NotAFile(path))
         };
     }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the harness itself: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| LocateError::NoSelf(e.to_string()))?;
     let mut dir = exe.parent().unwrap_or(Path::new(".")).to_owned();
     if dir.ends_with("deps") {
         // A test binary: target/PROFILE/deps/harness-HASH.
@@ -124,16 +184,15 @@ fn locate_procman() -> Result<PathBuf, String> {
         .status();
     match status {
         Ok(s) if s.success() && candidate.is_file() => Ok(candidate),
-        outcome => Err(format!(
-            "no procman binary at {} and `{command}` {}; run `{command}` in the workspace (or \
-             set {PROCMAN_BIN_ENV}=/path/to/procman)",
-            candidate.display(),
-            match outcome {
+        outcome => Err(LocateError::NotBuilt {
+            outcome: match outcome {
                 Ok(s) if s.success() => "did not put one there".to_owned(),
                 Ok(s) => format!("failed ({s})"),
                 Err(e) => format!("could not run ({e})"),
-            }
-        )),
+            },
+            candidate,
+            command,
+        }),
     }
 }
 
@@ -219,7 +278,7 @@ struct Session {
 }
 
 impl Session {
-    fn spawn(binary: &Path, design: &str, project: &Project) -> Result<Session, String> {
+    fn spawn(binary: &Path, design: &str, project: &Project) -> Result<Session, SessionError> {
         let t0 = Instant::now();
         let mut child = Command::new(binary)
             .args(["mcp", "--impl", design, "--config"])
@@ -230,11 +289,14 @@ impl Session {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+            .map_err(|source| SessionError::Spawn {
+                binary: binary.to_owned(),
+                source,
+            })?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err("procman's stdio was not piped".into());
+            return Err(SessionError::NotPiped);
         };
         let conn = Arc::new(Connection::new(Box::new(stdin), Box::new(stdout)));
         match conn.initialize("procman-harness") {
@@ -246,7 +308,10 @@ impl Session {
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err(format!("procman --impl {design}: {e}"))
+                Err(SessionError::Handshake {
+                    design: design.to_owned(),
+                    source: e,
+                })
             }
         }
     }
@@ -421,14 +486,17 @@ fn startup_probes(
     design: &str,
     project: &Project,
     n: usize,
-) -> Result<(Vec<u64>, Vec<u64>), String> {
+) -> Result<(Vec<u64>, Vec<u64>), SessionError> {
     let (mut startup, mut rss) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..n {
         let session = Session::spawn(binary, design, project)?;
         startup.push(session.startup.as_nanos() as u64);
         session.conn.request("tools/list", NoArgs {})?;
         if let Some(e) = session.conn.call_tool("scripts_list", NoArgs {})?.failure() {
-            return Err(format!("scripts_list failed: {e}"));
+            return Err(SessionError::Tool {
+                tool: "scripts_list".into(),
+                message: e,
+            });
         }
         // Let the runtime's threads settle (and anything lazily allocated be allocated).
         std::thread::sleep(Duration::from_millis(150));
@@ -455,31 +523,28 @@ pub fn run_one(
     progress: &Progress,
     base: Duration,
 ) -> Result<RunResult, HarnessError> {
-    let fail = |message: String| HarnessError::Run {
-        scenario: s.name.clone(),
-        design: design.name().into(),
-        message,
-    };
+    let fail = HarnessError::run_failure(&s.name, design);
     let imp =
         procman_impl(design).ok_or_else(|| fail(format!("procman has no --impl {design}")))?;
-    let binary = procman_binary().map_err(&fail)?;
+    let binary = procman_binary().map_err(|e| fail(e.to_string()))?;
     let project =
         Project::new(s).map_err(|e| fail(format!("cannot write the procman.toml: {e}")))?;
 
     let first_point = s.sweep_points().first() == Some(&swept);
     let (startup_ns, idle_rss_kib) = if first_point && mcp.startup_probes > 0 {
-        startup_probes(&binary, imp, &project, mcp.startup_probes).map_err(&fail)?
+        startup_probes(&binary, imp, &project, mcp.startup_probes)
+            .map_err(|e| fail(e.to_string()))?
     } else {
         (Vec::new(), Vec::new())
     };
 
-    let session = Session::spawn(&binary, imp, &project).map_err(&fail)?;
+    let session = Session::spawn(&binary, imp, &project).map_err(|e| fail(e.to_string()))?;
     let workload = Arc::new(Workload::new(s));
     for name in workload.names.iter().take(mcp.start) {
         let reply = session
             .conn
             .call_tool("scripts_run", NameArg { name })
-            .map_err(&fail)?;
+            .map_err(|e| fail(e.to_string()))?;
         if let Some(e) = reply.failure() {
             return Err(fail(format!("scripts_run {name}: {e}")));
         }
@@ -519,19 +584,18 @@ pub fn run_one(
 
     // Every child procman has running now, to check after its exit.
     // (Not asked when clients are stuck: the server may be too.)
-    let status = match &joined {
-        Ok(_) => session.conn.call_tool("scripts_status", NoArgs {}),
-        Err(_) => Err("clients stuck".into()),
-    };
+    let status = joined
+        .is_ok()
+        .then(|| session.conn.call_tool("scripts_status", NoArgs {}));
     let mut pids: Vec<u32> = match status {
-        Ok(r) => r
+        Some(Ok(r)) => r
             .structured
             .processes
             .iter()
             .filter(|p| p.alive)
             .filter_map(|p| p.pid)
             .collect(),
-        Err(_) => Vec::new(),
+        _ => Vec::new(),
     };
     pids.sort_unstable();
     let exit = session.close();
@@ -541,29 +605,6 @@ pub fn run_one(
     }
     let children_left = pids.iter().filter(|&&p| alive(p)).count();
 
-    let (complete, failure, records) = match joined {
-        Ok(records) => (true, None, records),
-        Err(f) => {
-            let mut why = Vec::new();
-            if !f.stuck.is_empty() {
-                why.push(format!(
-                    "{} client(s) still in a tools/call {} s after the end",
-                    f.stuck.len(),
-                    grace(s).as_secs()
-                ));
-            }
-            for (i, msg) in &f.panicked {
-                why.push(format!("client {i} panicked: {msg}"));
-            }
-            (false, Some(why.join(". ")), Vec::new())
-        }
-    };
-    let crate::run::RecordsSummary {
-        window_ns,
-        groups,
-        ops,
-        client_context_switches,
-    } = crate::run::summarise_records(s, swept, &records, &tl, clock);
     let figures = McpFigures {
         binary: binary.display().to_string(),
         configured: s.processes,
@@ -575,21 +616,21 @@ pub fn run_one(
         children_left,
     };
     progress.note(&figures_line(design, &figures));
-    Ok(RunResult {
+    Ok(join::run_result(RunEnd {
+        s,
         design,
-        swept_clients: (!s.sweep.is_empty()).then_some(swept),
+        swept,
         total_clients,
-        complete,
-        failure,
-        window_ns,
-        groups,
-        process_allocs: process_allocs(alloc1.since(alloc0), ops),
+        join: joined,
+        in_op: "a tools/call",
+        watch,
+        tl: &tl,
+        clock,
+        allocs: alloc1.since(alloc0),
         background: BackgroundResult::default(),
-        watchdog: watch,
-        client_context_switches: client_context_switches.filter(|_| !records.is_empty()),
         manager_stats: procman_core::ManagerStats::default(),
         mcp: Some(figures),
-    })
+    }))
 }
 
 /// One line about the binary's start-up, memory and exit, printed after each run.

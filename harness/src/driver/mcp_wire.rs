@@ -24,6 +24,38 @@ use serde::{Deserialize, Serialize};
 /// The MCP protocol version the driver speaks.
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
 
+/// Why a request got no response. `Clone`: once the connection breaks, every thread waiting
+/// on it gets the same reason.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum WireError {
+    /// The server closed its stdout (it exited or crashed; its stderr says why).
+    #[error("the server closed its stdout")]
+    ServerClosed,
+    /// Reading its stdout failed.
+    #[error("reading the server's stdout: {0}")]
+    Read(String),
+    /// It wrote something that is not JSON-RPC.
+    #[error("the server wrote a line that is not a JSON-RPC message ({error}): {line}")]
+    NotJsonRpc {
+        /// The parser's message.
+        error: String,
+        /// The line's first 200 characters.
+        line: String,
+    },
+    /// A request could not be serialised (a bug in the driver).
+    #[error("cannot serialise the request: {0}")]
+    Serialise(String),
+    /// The driver closed the server's stdin already.
+    #[error("the connection's input is closed")]
+    InputClosed,
+    /// Writing to its stdin failed.
+    #[error("writing to the server's stdin: {0}")]
+    Write(String),
+    /// The MCP handshake was refused.
+    #[error("initialize failed: {0}")]
+    Initialize(String),
+}
+
 /// One JSON-RPC request as written.
 #[derive(Serialize)]
 struct Request<'a, P> {
@@ -159,13 +191,13 @@ struct LineReader {
 
 impl LineReader {
     /// The next message that parses; `Err` when the stream ended or broke.
-    fn next(&mut self) -> Result<Envelope, String> {
+    fn next(&mut self) -> Result<Envelope, WireError> {
         loop {
             self.line.clear();
             match self.inner.read_line(&mut self.line) {
-                Ok(0) => return Err("the server closed its stdout".into()),
+                Ok(0) => return Err(WireError::ServerClosed),
                 Ok(_) => {}
-                Err(e) => return Err(format!("reading the server's stdout: {e}")),
+                Err(e) => return Err(WireError::Read(e.to_string())),
             }
             let text = self.line.trim_end();
             if text.is_empty() {
@@ -174,10 +206,10 @@ impl LineReader {
             match serde_json::from_str::<Envelope>(text) {
                 Ok(e) => return Ok(e),
                 Err(e) => {
-                    return Err(format!(
-                        "the server wrote a line that is not a JSON-RPC message ({e}): {}",
-                        text.chars().take(200).collect::<String>()
-                    ));
+                    return Err(WireError::NotJsonRpc {
+                        error: e.to_string(),
+                        line: text.chars().take(200).collect(),
+                    });
                 }
             }
         }
@@ -193,7 +225,7 @@ struct Inbox {
     /// Threads parked for their response, by request id.
     waiting: HashMap<u64, Thread>,
     /// Why the connection is unusable, once it is.
-    closed: Option<String>,
+    closed: Option<WireError>,
 }
 
 impl Inbox {
@@ -241,21 +273,20 @@ impl Connection {
     }
 
     /// Writes one line (a serialised message) to the server.
-    fn write_line(&self, message: &impl Serialize) -> Result<(), String> {
+    fn write_line(&self, message: &impl Serialize) -> Result<(), WireError> {
         let mut line = Vec::with_capacity(256);
-        serde_json::to_writer(&mut line, message).map_err(|e| e.to_string())?;
+        serde_json::to_writer(&mut line, message)
+            .map_err(|e| WireError::Serialise(e.to_string()))?;
         line.push(b'\n');
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let w = writer
-            .as_mut()
-            .ok_or_else(|| "the connection's input is closed".to_owned())?;
+        let w = writer.as_mut().ok_or(WireError::InputClosed)?;
         w.write_all(&line)
             .and_then(|()| w.flush())
-            .map_err(|e| format!("writing to the server's stdin: {e}"))
+            .map_err(|e| WireError::Write(e.to_string()))
     }
 
     /// Sends request `method` with `params` and waits for its response.
-    pub fn request(&self, method: &str, params: impl Serialize) -> Result<Reply, String> {
+    pub fn request(&self, method: &str, params: impl Serialize) -> Result<Reply, WireError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.write_line(&Request {
             jsonrpc: "2.0",
@@ -267,7 +298,7 @@ impl Connection {
     }
 
     /// Sends notification `method` (no parameters).
-    pub fn notify(&self, method: &str) -> Result<(), String> {
+    pub fn notify(&self, method: &str) -> Result<(), WireError> {
         self.write_line(&Notification {
             jsonrpc: "2.0",
             method,
@@ -275,7 +306,7 @@ impl Connection {
     }
 
     /// `tools/call` of `tool` with `arguments`.
-    pub fn call_tool(&self, tool: &str, arguments: impl Serialize) -> Result<Reply, String> {
+    pub fn call_tool(&self, tool: &str, arguments: impl Serialize) -> Result<Reply, WireError> {
         self.request(
             "tools/call",
             ToolCall {
@@ -286,7 +317,7 @@ impl Connection {
     }
 
     /// The MCP handshake: `initialize`, then `notifications/initialized`.
-    pub fn initialize(&self, client_name: &str) -> Result<Reply, String> {
+    pub fn initialize(&self, client_name: &str) -> Result<Reply, WireError> {
         let reply = self.request(
             "initialize",
             serde_json::json!({
@@ -296,7 +327,7 @@ impl Connection {
             }),
         )?;
         if let Some(e) = reply.failure() {
-            return Err(format!("initialize failed: {e}"));
+            return Err(WireError::Initialize(e));
         }
         self.notify("notifications/initialized")?;
         Ok(reply)
@@ -308,7 +339,7 @@ impl Connection {
     }
 
     /// Waits for the response to request `id`, reading for everyone while no one else does.
-    fn wait_for(&self, id: u64) -> Result<Reply, String> {
+    fn wait_for(&self, id: u64) -> Result<Reply, WireError> {
         let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(reply) = inbox.delivered.remove(&id) {
@@ -346,7 +377,7 @@ impl Connection {
     }
 
     /// Reads messages until the response to `id`, delivering the others' on the way.
-    fn lead(&self, reader: &mut LineReader, id: u64) -> Result<Reply, String> {
+    fn lead(&self, reader: &mut LineReader, id: u64) -> Result<Reply, WireError> {
         loop {
             let envelope = reader.next()?;
             if envelope.method.is_some() {
@@ -467,7 +498,7 @@ mod tests {
         let (client, server) = UnixStream::pair().unwrap();
         drop(server);
         let conn = Connection::new(Box::new(client.try_clone().unwrap()), Box::new(client));
-        let e = conn.call_tool("t", N { n: 1 }).unwrap_err();
+        let e = conn.call_tool("t", N { n: 1 }).unwrap_err().to_string();
         assert!(e.contains("closed") || e.contains("writing"), "{e}");
     }
 }

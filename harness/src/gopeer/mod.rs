@@ -15,7 +15,7 @@
 
 mod parse;
 
-pub use parse::{ParsedOutput, parse, parse_line};
+pub use parse::{LineError, ParseError, ParsedOutput, parse, parse_line};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::file_format::{Format, FormatError};
 use crate::provenance::{Provenance, iso8601_utc};
 
 /// The version of the file layout; bumped on an incompatible change.
@@ -187,24 +188,16 @@ impl GoPeerFile {
     }
 
     /// Parses a Go peer file, refusing other kinds and versions with a message saying which.
-    pub fn from_json(text: &str) -> Result<GoPeerFile, String> {
-        #[derive(Deserialize)]
-        struct Header {
-            schema_version: Option<u32>,
-            kind: Option<String>,
-        }
-        let h: Header = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        if h.kind.as_deref() != Some(GO_PEER_KIND) {
-            return Err(format!("kind is {:?}, not {GO_PEER_KIND:?}", h.kind));
-        }
-        if h.schema_version != Some(GO_PEER_SCHEMA_VERSION) {
-            return Err(format!(
-                "schema_version is {:?}; this harness reads version {GO_PEER_SCHEMA_VERSION} \
-                 (re-run `harness reproduce`)",
-                h.schema_version
-            ));
-        }
-        serde_json::from_str(text).map_err(|e| format!("malformed: {e}"))
+    pub fn from_json(text: &str) -> Result<GoPeerFile, FormatError> {
+        crate::file_format::parse(
+            text,
+            &Format {
+                kind: GO_PEER_KIND,
+                not_a: "",
+                version: GO_PEER_SCHEMA_VERSION,
+                fix: "re-run `harness reproduce`",
+            },
+        )
     }
 
     /// The GOMAXPROCS the comparison with Rust uses: the highest run (one per logical CPU,

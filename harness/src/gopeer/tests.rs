@@ -113,11 +113,15 @@ fn ops_names_split_like_criterion_ids_and_thread_counts_resolve_to_goroutines() 
 
 #[test]
 fn malformed_lines_are_errors_that_name_the_line() {
-    let e = parse("BenchmarkX-2  many  3 ns/op\n").unwrap_err();
+    let e = parse("BenchmarkX-2  many  3 ns/op\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("line 1") && e.contains("iteration count"), "{e}");
-    let e = parse("BenchmarkX-2  10  3 ns/op  7\n").unwrap_err();
+    let e = parse("BenchmarkX-2  10  3 ns/op  7\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("pairs"), "{e}");
-    let e = parse("goos: linux\nPASS\n").unwrap_err();
+    let e = parse("goos: linux\nPASS\n").unwrap_err().to_string();
     assert!(e.contains("no benchmark result"), "{e}");
 }
 

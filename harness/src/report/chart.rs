@@ -328,10 +328,16 @@ pub struct Bar {
     pub colour: RGBColor,
 }
 
-type Err = String;
+/// plotters could not draw a chart (its backend's message; the SVG backend draws into memory,
+/// so this is a bug in the chart's data or layout, not in the machine).
+#[derive(Debug, thiserror::Error)]
+#[error("plotters: {0}")]
+pub struct DrawError(String);
+
+type Err = DrawError;
 
 fn err<E: std::fmt::Display>(e: E) -> Err {
-    e.to_string()
+    DrawError(e.to_string())
 }
 
 /// Draws the legend column: a swatch and a name per entry.

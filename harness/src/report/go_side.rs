@@ -435,7 +435,7 @@ pub fn who_wins(rust_over_go: f64) -> String {
 }
 
 /// The headline chart: each operation and design, Rust beside Go, per op per thread.
-pub fn figures(rows: &[HeadRow<'_>]) -> Result<Vec<Figure>, String> {
+pub fn figures(rows: &[HeadRow<'_>]) -> Result<Vec<Figure>, chart::DrawError> {
     let rows: Vec<&HeadRow<'_>> = rows
         .iter()
         .filter(|r| r.rust.is_some() && r.go.is_some())

@@ -87,7 +87,7 @@ pub fn load(dir: &Path, claims: &Path) -> Result<Inputs, ReportError> {
             message,
         };
         if header.kind.as_deref() == Some(SEEDS_KIND) {
-            let seeds = SeedsFile::from_json(&text).map_err(bad)?;
+            let seeds = SeedsFile::from_json(&text).map_err(|e| bad(e.to_string()))?;
             if let Some((old, _)) = &inputs.seeds {
                 return Err(bad(format!(
                     "a second seeds file (the first is {}); keep one",
@@ -96,7 +96,7 @@ pub fn load(dir: &Path, claims: &Path) -> Result<Inputs, ReportError> {
             }
             inputs.seeds = Some((path, seeds));
         } else if header.kind.as_deref() == Some(GO_PEER_KIND) {
-            let go = GoPeerFile::from_json(&text).map_err(bad)?;
+            let go = GoPeerFile::from_json(&text).map_err(|e| bad(e.to_string()))?;
             if let Some((old, _)) = &inputs.go_peer {
                 return Err(bad(format!(
                     "a second Go peer file (the first is {}); keep one",
@@ -105,7 +105,7 @@ pub fn load(dir: &Path, claims: &Path) -> Result<Inputs, ReportError> {
             }
             inputs.go_peer = Some((path, go));
         } else {
-            let file = ResultsFile::from_json(&text).map_err(bad)?;
+            let file = ResultsFile::from_json(&text).map_err(|e| bad(e.to_string()))?;
             for result in file.scenarios {
                 add_scenario(&mut inputs, &path, &file.provenance, result);
             }

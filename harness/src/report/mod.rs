@@ -127,28 +127,26 @@ fn render_with(
 ) -> Result<Rendered, ReportError> {
     let mut figures: Vec<Figure> = Vec::new();
     if let Some((_, seeds)) = &inputs.seeds {
-        figures.extend(seed_charts::figures(rows, seeds).map_err(|message| {
-            ReportError::Chart {
+        figures.extend(
+            seed_charts::figures(rows, seeds).map_err(|e| ReportError::Chart {
                 name: "seeds.*".into(),
-                message,
-            }
-        })?);
+                message: e.to_string(),
+            })?,
+        );
     }
     if let Some((_, go)) = &inputs.go_peer {
         let seeds = inputs.seeds.as_ref().map(|(_, s)| s);
         let rows = go_side::head_rows(seeds, go);
-        figures.extend(
-            go_side::figures(&rows).map_err(|message| ReportError::Chart {
-                name: "go.*".into(),
-                message,
-            })?,
-        );
+        figures.extend(go_side::figures(&rows).map_err(|e| ReportError::Chart {
+            name: "go.*".into(),
+            message: e.to_string(),
+        })?);
     }
     for entry in &inputs.scenarios {
         figures.extend(
-            scenario_charts::figures(entry).map_err(|message| ReportError::Chart {
+            scenario_charts::figures(entry).map_err(|e| ReportError::Chart {
                 name: format!("{}.*", entry.stem()),
-                message,
+                message: e.to_string(),
             })?,
         );
     }

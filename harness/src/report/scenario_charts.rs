@@ -42,7 +42,7 @@ fn designs(runs: &[&RunResult]) -> Vec<crate::contender::Design> {
 }
 
 /// Every chart of one scenario.
-pub fn figures(entry: &ScenarioEntry) -> Result<Vec<Figure>, String> {
+pub fn figures(entry: &ScenarioEntry) -> Result<Vec<Figure>, chart::DrawError> {
     let mut out = Vec::new();
     let runs = complete_runs(entry);
     if runs.is_empty() {
@@ -72,7 +72,7 @@ fn sweep_figures(
     entry: &ScenarioEntry,
     runs: &[&RunResult],
     g: &str,
-) -> Result<Vec<Figure>, String> {
+) -> Result<Vec<Figure>, chart::DrawError> {
     let stem = format!("{}.{g}", entry.stem());
     let mut csv = Csv::new(&[
         "scenario",
@@ -193,7 +193,11 @@ fn axis_title(what: &str, scale: Scale) -> String {
 }
 
 /// The percentile ladder of each op of group `g` at the highest client count.
-fn ladders(entry: &ScenarioEntry, runs: &[&RunResult], g: &str) -> Result<Vec<Figure>, String> {
+fn ladders(
+    entry: &ScenarioEntry,
+    runs: &[&RunResult],
+    g: &str,
+) -> Result<Vec<Figure>, chart::DrawError> {
     let Some(top) = runs.iter().map(|r| clients_of(r)).max() else {
         return Ok(Vec::new());
     };
@@ -283,7 +287,7 @@ fn ladders(entry: &ScenarioEntry, runs: &[&RunResult], g: &str) -> Result<Vec<Fi
 
 /// Allocations per op of each design at the highest client count: per op on the calling side,
 /// and process-wide (the actor's owner thread, the background load and the launcher included).
-fn allocations(entry: &ScenarioEntry, runs: &[&RunResult]) -> Result<Figure, String> {
+fn allocations(entry: &ScenarioEntry, runs: &[&RunResult]) -> Result<Figure, chart::DrawError> {
     let top = runs.iter().map(|r| clients_of(r)).max().unwrap_or(0);
     let at_top: Vec<&RunResult> = runs
         .iter()

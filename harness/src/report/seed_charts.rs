@@ -31,7 +31,7 @@ fn design_entries(
 }
 
 /// Every seed chart that has data.
-pub fn figures(rows: &[ClaimRow<'_>], seeds: &SeedsFile) -> Result<Vec<Figure>, String> {
+pub fn figures(rows: &[ClaimRow<'_>], seeds: &SeedsFile) -> Result<Vec<Figure>, chart::DrawError> {
     let mut out = Vec::new();
     if let Some(f) = claims_vs_measured(rows)? {
         out.push(f);
@@ -44,7 +44,7 @@ pub fn figures(rows: &[ClaimRow<'_>], seeds: &SeedsFile) -> Result<Vec<Figure>, 
 }
 
 /// Each absolute time claim beside our figure for the claim's design, in the seed's accounting.
-fn claims_vs_measured(rows: &[ClaimRow<'_>]) -> Result<Option<Figure>, String> {
+fn claims_vs_measured(rows: &[ClaimRow<'_>]) -> Result<Option<Figure>, chart::DrawError> {
     let rows: Vec<&ClaimRow<'_>> = rows
         .iter()
         .filter(|r| r.claim.is_time() && !r.claim.is_ratio_unit() && r.ours.is_some())
@@ -128,7 +128,7 @@ fn claims_vs_measured(rows: &[ClaimRow<'_>]) -> Result<Option<Figure>, String> {
 }
 
 /// Each claimed speed-up beside ours for the same two designs.
-fn ratios(rows: &[ClaimRow<'_>]) -> Result<Option<Figure>, String> {
+fn ratios(rows: &[ClaimRow<'_>]) -> Result<Option<Figure>, chart::DrawError> {
     let rows: Vec<&ClaimRow<'_>> = rows
         .iter()
         .filter(|r| r.claimed_speedup.is_some() && r.our_speedup.is_some())
@@ -210,7 +210,7 @@ fn ratios(rows: &[ClaimRow<'_>]) -> Result<Option<Figure>, String> {
 }
 
 /// One chart per criterion group: every variant's median per design, with its interval.
-fn groups(seeds: &SeedsFile) -> Result<Vec<Figure>, String> {
+fn groups(seeds: &SeedsFile) -> Result<Vec<Figure>, chart::DrawError> {
     let mut names: Vec<&str> = seeds.benchmarks.iter().map(|b| b.group.as_str()).collect();
     names.dedup();
     let mut out = Vec::new();

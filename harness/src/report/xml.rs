@@ -5,14 +5,29 @@
 //! well-formedness, not validity against a schema; it exists so the report need not depend
 //! on an XML library.
 
+/// The first way a document is not well-formed, with its line when it has one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{problem}", line.map(|n| format!("line {n}: ")).unwrap_or_default())]
+pub struct XmlError {
+    /// The 1-based line, or `None` for a problem of the whole document (an unclosed root).
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub problem: String,
+}
+
 /// `Ok` when `doc` is well-formed; else the first problem with its line.
-pub fn check(doc: &str) -> Result<(), String> {
+pub fn check(doc: &str) -> Result<(), XmlError> {
     let b = doc.as_bytes();
     let mut i = 0;
     let mut stack: Vec<&str> = Vec::new();
     let mut roots = 0;
     let line = |at: usize| doc[..at.min(doc.len())].matches('\n').count() + 1;
-    let fail = |at: usize, what: String| Err(format!("line {}: {what}", line(at)));
+    let fail = |at: usize, problem: String| {
+        Err(XmlError {
+            line: Some(line(at)),
+            problem,
+        })
+    };
     while i < b.len() {
         if b[i] != b'<' {
             let end = doc[i..].find('<').map_or(b.len(), |n| i + n);
@@ -80,8 +95,14 @@ pub fn check(doc: &str) -> Result<(), String> {
         }
     }
     match (stack.last(), roots) {
-        (Some(open), _) => Err(format!("<{open}> is never closed")),
-        (None, 0) => Err("no root element".into()),
+        (Some(open), _) => Err(XmlError {
+            line: None,
+            problem: format!("<{open}> is never closed"),
+        }),
+        (None, 0) => Err(XmlError {
+            line: None,
+            problem: "no root element".into(),
+        }),
         _ => Ok(()),
     }
 }
@@ -184,5 +205,12 @@ mod tests {
         ] {
             assert!(check(bad).is_err(), "accepted {bad:?}");
         }
+        let e = check("<svg>\n<g></svg>").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert_eq!(e.to_string(), "line 2: </svg> closes <g>");
+        assert_eq!(
+            check("<svg>").unwrap_err().to_string(),
+            "<svg> is never closed"
+        );
     }
 }

@@ -169,17 +169,19 @@ fn histograms_survive_the_file() {
 fn other_versions_and_kinds_are_refused_with_a_reason() {
     let json = sample().to_json();
     let v2 = json.replace("\"schema_version\": 1", "\"schema_version\": 2");
-    let e = ResultsFile::from_json(&v2).unwrap_err();
+    let e = ResultsFile::from_json(&v2).unwrap_err().to_string();
     assert!(e.contains("schema_version is Some(2)"), "{e}");
     let other = json.replace(RESULTS_KIND, "something-else");
     assert!(
         ResultsFile::from_json(&other)
             .unwrap_err()
+            .to_string()
             .contains("not a harness result file")
     );
     assert!(
         ResultsFile::from_json("{")
             .unwrap_err()
+            .to_string()
             .contains("not JSON")
     );
 }

@@ -10,6 +10,7 @@ use procman_core::{ProcessSpec, RestartMode, RestartPolicy};
 use crate::mix::Mix;
 
 mod error;
+pub mod files;
 mod raw;
 mod validate;
 

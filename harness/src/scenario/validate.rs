@@ -493,7 +493,12 @@ fn duration_or(
     match text {
         None => Ok(default),
         Some(t) => parse_duration(&t).map_err(|problem| {
-            ScenarioError::new(path, key, problem, format!("write {DURATION_FORMAT}"))
+            ScenarioError::new(
+                path,
+                key,
+                problem.to_string(),
+                format!("write {DURATION_FORMAT}"),
+            )
         }),
     }
 }

@@ -23,6 +23,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::contender::Design;
+use crate::file_format::{Format, FormatError};
 use crate::provenance::{Provenance, iso8601_utc, workspace_root};
 
 /// The version of the seeds file layout; bumped on an incompatible change.
@@ -176,24 +177,16 @@ impl SeedsFile {
     }
 
     /// Parses a seeds file, refusing other kinds and versions with a message saying which.
-    pub fn from_json(text: &str) -> Result<SeedsFile, String> {
-        #[derive(Deserialize)]
-        struct Header {
-            schema_version: Option<u32>,
-            kind: Option<String>,
-        }
-        let h: Header = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        if h.kind.as_deref() != Some(SEEDS_KIND) {
-            return Err(format!("kind is {:?}, not {SEEDS_KIND:?}", h.kind));
-        }
-        if h.schema_version != Some(SEEDS_SCHEMA_VERSION) {
-            return Err(format!(
-                "schema_version is {:?}; this harness reads version {SEEDS_SCHEMA_VERSION} \
-                 (re-export it with `harness seeds`)",
-                h.schema_version
-            ));
-        }
-        serde_json::from_str(text).map_err(|e| format!("malformed: {e}"))
+    pub fn from_json(text: &str) -> Result<SeedsFile, FormatError> {
+        crate::file_format::parse(
+            text,
+            &Format {
+                kind: SEEDS_KIND,
+                not_a: "",
+                version: SEEDS_SCHEMA_VERSION,
+                fix: "re-export it with `harness seeds`",
+            },
+        )
     }
 
     /// The figure with this group, shape, parameter and design, if measured.
