@@ -39,11 +39,7 @@ impl Supervisor {
 
     /// [`procman_core::ProcessManager::list`].
     pub(crate) fn list(&self) -> Vec<ProcessSnapshot> {
-        let mut out = Vec::with_capacity(self.registry.len());
-        self.registry
-            .for_each(|entry| out.push(entry.load().view()));
-        out.sort_unstable_by(|a, b| a.id.name.cmp(&b.id.name));
-        out
+        self.registry.map_by_name(|entry| entry.load().view())
     }
 
     /// [`procman_core::ProcessManager::logs_tail`].
@@ -83,10 +79,7 @@ impl Supervisor {
                 run.log
                     .search(&matcher, query.limit)
                     .into_iter()
-                    .map(|line| LogMatch {
-                        id: run.id.clone(),
-                        line,
-                    })
+                    .map(|line| LogMatch { id: run.id, line })
             })
             .collect();
         // Each run gave its newest `limit`; across runs, order by time and keep the newest.

@@ -164,7 +164,7 @@ pub fn stop_races_natural_exit(make: MakeManager) -> Body {
             fail(Finding::DuplicateRun, format!("{end:?} is not {started:?}"));
         }
         match (&stopped, &end.status) {
-            (Ok(snapshot), Status::Stopped) if checked(snapshot.clone()) == end => {}
+            (Ok(snapshot), Status::Stopped) if checked(*snapshot) == end => {}
             (Err(ProcessError::NotRunning { id, status }), Status::Exited(3))
                 if *id == started.id && *status == StatusKind::Exited => {}
             _ => fail(
@@ -233,7 +233,7 @@ pub fn shutdown_races_start(make: MakeManager) -> Body {
         };
         world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
         for snapshot in world.manager.list() {
-            if !checked(snapshot.clone()).status.is_terminal() {
+            if !checked(snapshot).status.is_terminal() {
                 fail(
                     Finding::Leak,
                     format!(
@@ -352,7 +352,7 @@ pub fn concurrent_stops_join(make: MakeManager) -> Body {
         let theirs = other.join().expect("the other stopper panicked");
         let end = ok("status after both stops", world.manager.status(name()));
         let answers_agree = |a: &procman_core::Result<ProcessSnapshot>| match a {
-            Ok(snapshot) => checked(snapshot.clone()) == end,
+            Ok(snapshot) => checked(*snapshot) == end,
             Err(ProcessError::NotRunning { id, .. }) => *id == started.id,
             Err(_) => false,
         };

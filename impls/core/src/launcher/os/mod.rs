@@ -177,7 +177,7 @@ impl Launcher for OsLauncher {
             )));
         }
         Ok(Box::new(OsChild {
-            id: id.clone(),
+            id: *id,
             leader,
             attach: Mutex::new(Some(attach)),
         }))
