@@ -119,6 +119,7 @@ mod messages;
 mod owner;
 mod reply;
 mod run_end;
+mod spin;
 mod stopper;
 
 pub use manager::{ActorManager, DROP_SHUTDOWN_DEADLINE};

@@ -1,0 +1,143 @@
+//! Spin, then yield, then park: how the owner and a waiting caller avoid paying an OS wake-up
+//! per request.
+//!
+//! A round trip in which both sides park costs two futex wake-ups, and on a VM each one is a
+//! vCPU wake as well: tens of µs here (the bare flume request/reply floor measured 61 µs).
+//! Go's scheduler spins briefly before it parks a goroutine, which is why its channel round trip
+//! costs hundreds of ns. This module does the same, bounded:
+//!
+//! 1. **spin**: poll the condition with `spin_loop` hints, reading the clock every
+//!    [`SPINS_PER_CLOCK`] polls, until the spin limit passes;
+//! 2. **yield**: [`YIELDS`] `yield_now` calls, polling after each (on a busy machine the other
+//!    side may need this core to answer);
+//! 3. **park**: the caller's ordinary blocking wait (condvar), which costs nothing while idle.
+//!
+//! The owner's limit adapts ([`Adaptive`]): it doubles when a message arrived while spinning and
+//! halves when the owner had to park, between [`OWNER_SPIN_MIN`] and [`OWNER_SPIN_MAX`]. So a
+//! client sending back to back keeps the owner awake, and an idle owner parks after at most
+//! `OWNER_SPIN_MAX` plus a few yields: an idle manager uses no CPU (`examples/idle_cpu.rs`
+//! measures it). A waiting caller spins for at most [`CALLER_SPIN`].
+//!
+//! Spinning only ever *reads* the condition and then goes through the same slow path as before,
+//! so it cannot change what is received. Under the model checkers (features `loom`, `shuttle`)
+//! the spin is a single poll, so the models explore the same code without an unbounded loop.
+
+use std::cell::Cell;
+use std::time::Duration;
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+use std::time::Instant;
+
+/// Polls between two clock reads while spinning.
+#[cfg_attr(any(feature = "loom", feature = "shuttle"), allow(dead_code))]
+pub(crate) const SPINS_PER_CLOCK: u32 = 32;
+/// `yield_now` calls between the spin and the park.
+#[cfg_attr(any(feature = "loom", feature = "shuttle"), allow(dead_code))]
+pub(crate) const YIELDS: u32 = 4;
+/// Shortest owner spin.
+pub(crate) const OWNER_SPIN_MIN: Duration = Duration::from_micros(4);
+/// Longest owner spin: an idle owner parks at most this long after its last message.
+pub(crate) const OWNER_SPIN_MAX: Duration = Duration::from_micros(200);
+/// How long a caller spins for its reply before it parks.
+pub(crate) const CALLER_SPIN: Duration = Duration::from_micros(100);
+
+/// Polls `poll` by spinning for up to `limit`, then yielding [`YIELDS`] times. `None` when it
+/// never became ready: the caller then parks.
+#[inline]
+pub(crate) fn spin_then_yield<T>(
+    limit: Duration,
+    mut poll: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    {
+        let _ = limit;
+        poll()
+    }
+    #[cfg(not(any(feature = "loom", feature = "shuttle")))]
+    {
+        let start = Instant::now();
+        loop {
+            for _ in 0..SPINS_PER_CLOCK {
+                if let Some(value) = poll() {
+                    return Some(value);
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() >= limit {
+                break;
+            }
+        }
+        for _ in 0..YIELDS {
+            std::thread::yield_now();
+            if let Some(value) = poll() {
+                return Some(value);
+            }
+        }
+        None
+    }
+}
+
+/// The owner's spin limit, adapted to how its messages arrive (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Adaptive {
+    limit: Cell<Duration>,
+}
+
+impl Default for Adaptive {
+    fn default() -> Self {
+        Adaptive {
+            limit: Cell::new(OWNER_SPIN_MAX / 4),
+        }
+    }
+}
+
+impl Adaptive {
+    /// The limit for the next spin.
+    #[inline]
+    pub(crate) fn limit(&self) -> Duration {
+        self.limit.get()
+    }
+
+    /// A message arrived while spinning: spin longer next time.
+    #[inline]
+    pub(crate) fn hit(&self) {
+        self.limit.set((self.limit.get() * 2).min(OWNER_SPIN_MAX));
+    }
+
+    /// The spin ran out and the owner is about to park: spin less next time.
+    #[inline]
+    pub(crate) fn miss(&self) {
+        self.limit.set((self.limit.get() / 2).max(OWNER_SPIN_MIN));
+    }
+}
+
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_stays_within_its_bounds() {
+        let spin = Adaptive::default();
+        for _ in 0..64 {
+            spin.hit();
+        }
+        assert_eq!(spin.limit(), OWNER_SPIN_MAX);
+        for _ in 0..64 {
+            spin.miss();
+        }
+        assert_eq!(spin.limit(), OWNER_SPIN_MIN);
+    }
+
+    #[test]
+    fn a_ready_poll_returns_at_once_and_a_never_ready_one_gives_up() {
+        assert_eq!(spin_then_yield(CALLER_SPIN, || Some(7)), Some(7));
+        let mut polls = 0;
+        assert_eq!(
+            spin_then_yield(Duration::from_micros(1), || {
+                polls += 1;
+                None::<()>
+            }),
+            None
+        );
+        assert!(polls > YIELDS, "spun and yielded before giving up");
+    }
+}
