@@ -13,7 +13,7 @@
 //! `asleep` sees `true`; and the owner holds the doorbell lock from the re-check until it waits,
 //! so the sender's ring cannot fall between the two.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use procman_core::sync::atomic::{AtomicBool, Ordering};
 use procman_core::sync::channel::{self, Receiver, Sender, TryRecvError};
@@ -21,7 +21,7 @@ use procman_core::sync::{Arc, Condvar, Mutex, Weak};
 
 use crate::messages::Msg;
 use crate::reply::Gone;
-use crate::spin::{Adaptive, spin_then_yield};
+use crate::spin::Adaptive;
 
 /// Something a message can be posted through: the mailbox itself, or a weak handle to it.
 pub(crate) trait Post {
@@ -74,7 +74,7 @@ pub(crate) fn mailbox() -> (Mailbox, Inbox) {
         Inbox {
             rx,
             bell,
-            spin: Adaptive::default(),
+            spin: Adaptive::owner(),
         },
     )
 }
@@ -121,18 +121,12 @@ impl Inbox {
             }
             // Bounded and adaptive (crate::spin): a client sending back to back finds the owner
             // awake; an idle owner parks within the limit. A pending timer caps the spin.
-            let limit = match until {
-                Some(at) => self
-                    .spin
-                    .limit()
-                    .min(at.saturating_duration_since(Instant::now())),
-                None => self.spin.limit(),
-            };
-            if let Some(msg) = spin_then_yield(limit, || self.try_next()) {
-                self.spin.hit();
+            let cap = until.map_or(Duration::MAX, |at| {
+                at.saturating_duration_since(Instant::now())
+            });
+            if let Some(msg) = self.spin.spin(cap, || self.try_next()) {
                 return Some(msg);
             }
-            self.spin.miss();
             let mut rung = bell.rung.lock();
             if std::mem::take(&mut *rung) {
                 // A ring left over from a sleep that found its message on the re-check.

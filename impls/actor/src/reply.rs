@@ -27,7 +27,7 @@ use procman_core::{
 use crate::mailbox::Post;
 use crate::messages::{Attach, Begun, Msg, RestartPlan, ShutdownPlan, StopPlan};
 use crate::run_end::RunEnd;
-use crate::spin::{CALLER_SPIN, spin_then_yield};
+use crate::spin::Adaptive;
 
 /// The owner could not answer: it is gone (or was never reached).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,9 +152,7 @@ impl ReplySlot {
     /// answers within µs costs no wake-up (see [`crate::spin`]).
     pub(crate) fn wait(&self) -> Reply {
         // Only a hint: the reply is taken under the lock below either way.
-        let _ = spin_then_yield(CALLER_SPIN, || {
-            self.ready.load(Ordering::Acquire).then_some(())
-        });
+        caller_spin(|| self.ready.load(Ordering::Acquire).then_some(()));
         let mut state = self.state.lock();
         loop {
             if let Some(reply) = state.reply.take() {
@@ -265,6 +263,22 @@ impl Future for AwaitReply<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
         self.slot.poll_reply(cx)
     }
+}
+
+/// Spins on `poll` with this thread's adaptive caller limit (see [`crate::spin`]).
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+fn caller_spin(poll: impl FnMut() -> Option<()>) {
+    std::thread_local! {
+        static SPIN: Adaptive = const { Adaptive::caller() };
+    }
+    // `try_with` fails only while this thread's locals are being destroyed: then no spin.
+    let _ = SPIN.try_with(|spin| spin.spin(std::time::Duration::MAX, poll));
+}
+
+/// Under the model checkers, one look (model threads share the OS thread's locals).
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+fn caller_spin(poll: impl FnMut() -> Option<()>) {
+    let _ = Adaptive::caller().spin(std::time::Duration::MAX, poll);
 }
 
 /// Runs `f` with this thread's reusable slot.

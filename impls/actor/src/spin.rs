@@ -12,11 +12,17 @@
 //!    side may need this core to answer);
 //! 3. **park**: the caller's ordinary blocking wait (condvar), which costs nothing while idle.
 //!
-//! The owner's limit adapts ([`Adaptive`]): it doubles when a message arrived while spinning and
-//! halves when the owner had to park, between [`OWNER_SPIN_MIN`] and [`OWNER_SPIN_MAX`]. So a
-//! client sending back to back keeps the owner awake, and an idle owner parks after at most
-//! `OWNER_SPIN_MAX` plus a few yields: an idle manager uses no CPU (`examples/idle_cpu.rs`
-//! measures it). A waiting caller spins for at most [`CALLER_SPIN`].
+//! Both limits adapt ([`Adaptive`]): a limit doubles when what it waited for arrived while
+//! spinning and halves when it had to park, between a floor and a ceiling. So a client sending
+//! back to back keeps the owner awake and finds its reply while spinning, and an idle owner parks
+//! after at most [`OWNER_SPIN_MAX`] plus a few yields: an idle manager uses no CPU
+//! (`examples/idle_cpu.rs` measures it). On an oversubscribed machine, where the other side is
+//! often descheduled and spinning only burns the core it needs, the misses shrink both limits
+//! to their floors ([`OWNER_SPIN_MIN`], [`CALLER_SPIN_MIN`]) and the design falls back to
+//! parking plus a short spin. Limits start at their ceilings, and the floors stay high enough
+//! (an eighth of the ceiling) that one side woken late does not teach both to stop spinning: if
+//! both started low, neither would be awake when the other answered, every wait would miss, and
+//! the limits would never grow. A waiting caller spins for at most [`CALLER_SPIN_MAX`].
 //!
 //! Spinning only ever *reads* the condition and then goes through the same slow path as before,
 //! so it cannot change what is received. Under the model checkers (features `loom`, `shuttle`)
@@ -34,11 +40,13 @@ pub(crate) const SPINS_PER_CLOCK: u32 = 32;
 #[cfg_attr(any(feature = "loom", feature = "shuttle"), allow(dead_code))]
 pub(crate) const YIELDS: u32 = 4;
 /// Shortest owner spin.
-pub(crate) const OWNER_SPIN_MIN: Duration = Duration::from_micros(4);
+pub(crate) const OWNER_SPIN_MIN: Duration = Duration::from_micros(25);
 /// Longest owner spin: an idle owner parks at most this long after its last message.
 pub(crate) const OWNER_SPIN_MAX: Duration = Duration::from_micros(200);
-/// How long a caller spins for its reply before it parks.
-pub(crate) const CALLER_SPIN: Duration = Duration::from_micros(100);
+/// Shortest caller spin.
+pub(crate) const CALLER_SPIN_MIN: Duration = Duration::from_micros(12);
+/// Longest caller spin for a reply before it parks.
+pub(crate) const CALLER_SPIN_MAX: Duration = Duration::from_micros(100);
 
 /// Polls `poll` by spinning for up to `limit`, then yielding [`YIELDS`] times. `None` when it
 /// never became ready: the caller then parks.
@@ -76,37 +84,63 @@ pub(crate) fn spin_then_yield<T>(
     }
 }
 
-/// The owner's spin limit, adapted to how its messages arrive (see the module docs).
+/// A spin limit, adapted to how what it waits for arrives (see the module docs). Owned by one
+/// thread (the owner's inbox, or a caller's thread-local).
 #[derive(Debug)]
 pub(crate) struct Adaptive {
     limit: Cell<Duration>,
-}
-
-impl Default for Adaptive {
-    fn default() -> Self {
-        Adaptive {
-            limit: Cell::new(OWNER_SPIN_MAX / 4),
-        }
-    }
+    min: Duration,
+    max: Duration,
 }
 
 impl Adaptive {
+    /// The owner's: between [`OWNER_SPIN_MIN`] and [`OWNER_SPIN_MAX`].
+    pub(crate) const fn owner() -> Self {
+        Adaptive {
+            limit: Cell::new(OWNER_SPIN_MAX),
+            min: OWNER_SPIN_MIN,
+            max: OWNER_SPIN_MAX,
+        }
+    }
+
+    /// A caller's: between [`CALLER_SPIN_MIN`] and [`CALLER_SPIN_MAX`].
+    pub(crate) const fn caller() -> Self {
+        Adaptive {
+            limit: Cell::new(CALLER_SPIN_MAX),
+            min: CALLER_SPIN_MIN,
+            max: CALLER_SPIN_MAX,
+        }
+    }
+
     /// The limit for the next spin.
     #[inline]
     pub(crate) fn limit(&self) -> Duration {
         self.limit.get()
     }
 
-    /// A message arrived while spinning: spin longer next time.
+    /// It arrived while spinning: spin longer next time.
     #[inline]
     pub(crate) fn hit(&self) {
-        self.limit.set((self.limit.get() * 2).min(OWNER_SPIN_MAX));
+        self.limit.set((self.limit.get() * 2).min(self.max));
     }
 
-    /// The spin ran out and the owner is about to park: spin less next time.
+    /// The spin ran out and the thread is about to park: spin less next time.
     #[inline]
     pub(crate) fn miss(&self) {
-        self.limit.set((self.limit.get() / 2).max(OWNER_SPIN_MIN));
+        self.limit.set((self.limit.get() / 2).max(self.min));
+    }
+
+    /// Spins on `poll` for the current limit (see [`spin_then_yield`]) and adapts the limit to
+    /// the outcome.
+    #[inline]
+    pub(crate) fn spin<T>(&self, cap: Duration, poll: impl FnMut() -> Option<T>) -> Option<T> {
+        let found = spin_then_yield(self.limit().min(cap), poll);
+        if found.is_some() {
+            self.hit();
+        } else {
+            self.miss();
+        }
+        found
     }
 }
 
@@ -116,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_limit_stays_within_its_bounds() {
-        let spin = Adaptive::default();
+        let spin = Adaptive::owner();
         for _ in 0..64 {
             spin.hit();
         }
@@ -129,7 +163,7 @@ mod tests {
 
     #[test]
     fn a_ready_poll_returns_at_once_and_a_never_ready_one_gives_up() {
-        assert_eq!(spin_then_yield(CALLER_SPIN, || Some(7)), Some(7));
+        assert_eq!(spin_then_yield(CALLER_SPIN_MAX, || Some(7)), Some(7));
         let mut polls = 0;
         assert_eq!(
             spin_then_yield(Duration::from_micros(1), || {
