@@ -1,10 +1,12 @@
 //! [`Registry`]: name → [`Entry`], in one of two forms measured against each other.
 //!
-//! - [`Registry::Sharded`] (the default): the facade's `ConcurrentMap` (dashmap). A lookup takes
+//! - [`Registry::Sharded`] (kept for comparison): the facade's `ConcurrentMap` (dashmap). A lookup takes
 //!   its shard's read lock — an atomic read-modify-write on a word that every reader of that shard
 //!   shares, so under many cores the readers of a hot shard contend on one cache line even though
 //!   none of them waits for a writer.
-//! - [`Registry::CopyOnWrite`]: one `SwapCell` holding an immutable `HashMap`. A lookup is a
+//! - [`Registry::CopyOnWrite`] (what `AtomicManager::new` uses): one `SwapCell` holding an
+//!   immutable index — a `HashMap` and the same entries in name order, so `list` neither hashes
+//!   nor sorts. A lookup is a
 //!   `SwapCell::load` (arc-swap: a thread-local debt slot, no shared write) and a hash probe; a
 //!   new name clones the whole map and installs it by compare-and-swap, O(names) per insert.
 //!   Names are added rarely (each is a configured script) and never removed, which is the case

@@ -155,7 +155,7 @@ impl RunState {
     }
 
     /// The snapshot a caller sees: this state's, with the log counters read now (after the
-    /// state was loaded, so never older than it). Clones two `Arc`s at most; allocates nothing.
+    /// state was loaded, so never older than it). A copy: no reference count, no allocation.
     #[inline]
     pub(crate) fn view(&self) -> ProcessSnapshot {
         let mut snapshot = self.snapshot;
