@@ -36,6 +36,47 @@ fn floors(c: &mut Criterion) {
         b.iter(|| black_box(black_box(&map).get(black_box(key)).map(|r| *r)))
     });
 
+    // The read floor of a design whose status writes no shared memory: a copy-on-write map
+    // (immutable, in an ArcSwap) of 100 names, each holding an ArcSwap of a `Copy` state; a read
+    // loads the map, probes it, loads the state and copies it out. Both loads use arc-swap's
+    // per-thread debt slots, no shared reference count.
+    #[derive(Clone, Copy)]
+    #[allow(dead_code)] // the fields are read only through `black_box`
+    struct State {
+        status: u8,
+        pid: Option<u32>,
+        started: Option<std::time::SystemTime>,
+        ended: Option<std::time::SystemTime>,
+        restarts: u32,
+        lines: u64,
+    }
+    let state = State {
+        status: 2,
+        pid: Some(7),
+        started: Some(std::time::SystemTime::now()),
+        ended: None,
+        restarts: 0,
+        lines: 0,
+    };
+    let cow: arc_swap::ArcSwap<
+        std::collections::HashMap<Arc<str>, arc_swap::ArcSwap<State>, foldhash::fast::RandomState>,
+    > = arc_swap::ArcSwap::from_pointee(
+        (0..100)
+            .map(|i| {
+                (
+                    Arc::from(format!("proc-{i}")),
+                    arc_swap::ArcSwap::from_pointee(state),
+                )
+            })
+            .collect(),
+    );
+    g.bench_function("cow_map_arcswap_copy", |b| {
+        b.iter(|| {
+            let map = black_box(&cow).load();
+            black_box(map.get(black_box(key)).map(|cell| **cell.load()))
+        })
+    });
+
     // A flume request/reply round trip to an owner thread, the actor design's floor: the reply
     // channel is reused (one per caller), as the best form of the design does.
     let (req_tx, req_rx) = flume::unbounded::<u64>();

@@ -138,6 +138,57 @@ fn mixed_workload(c: &mut Criterion) {
     g.finish();
 }
 
+/// `status` by name from 1, cores and 10 readers, each reader either on one shared name
+/// (`names=1`) or walking 100 names from its own offset (`names=100`). Keys are built before the
+/// clock, so this measures the design's read, not a `format!`. Criterion's figure is the time per
+/// read *per thread*; scaling is (readers x time at 1) / time at N.
+fn concurrent_status_spread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("concurrent_status_spread");
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut counts = vec![1, cores, 10];
+    counts.dedup();
+    let names: Arc<Vec<String>> = Arc::new((0..100).map(|i| format!("proc-{i}")).collect());
+    for (design, make) in designs() {
+        let (m, _l) = manager_with(make, 100);
+        for spread in [1usize, 100] {
+            for &readers in &counts {
+                let (mm, names) = (m.clone(), names.clone());
+                let pool = ReaderPool::new(readers, move |t| {
+                    thread_local! {
+                        static NEXT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+                    }
+                    // Each thread its own cursor (no shared counter on the measured path),
+                    // starting at a different name.
+                    let i = NEXT.with(|n| {
+                        let i = n.get();
+                        n.set(i + 1);
+                        i
+                    });
+                    let name = &names[(t * 37 + i) % spread];
+                    read(&*mm, name);
+                });
+                g.bench_function(
+                    BenchmarkId::new(design, format!("names={spread}/readers={readers}")),
+                    |b| b.iter_custom(|iters| pool.run(iters)),
+                );
+            }
+        }
+        m.shutdown(Duration::from_secs(5));
+    }
+    g.finish();
+}
+
+/// `list` of 100 processes, one thread.
+fn list_100(c: &mut Criterion) {
+    let mut g = c.benchmark_group("list_100");
+    for (design, make) in designs() {
+        let (m, _l) = manager_with(make, 100);
+        g.bench_function(design, |b| b.iter(|| black_box(m.list())));
+        m.shutdown(Duration::from_secs(5));
+    }
+    g.finish();
+}
+
 /// Four separate reads, one field each (the seed's getters, each its own acquisition and
 /// possibly from different moments), against one consistent snapshot.
 fn snapshot_vs_getters(c: &mut Criterion) {
@@ -222,7 +273,8 @@ criterion_group! {
     name = time_groups;
     config = timing();
     targets = single_process_read, concurrent_process_read, registry_read,
-        writer_reader_contention, mixed_workload, snapshot_vs_getters, state_update
+        writer_reader_contention, mixed_workload, snapshot_vs_getters, state_update,
+        concurrent_status_spread, list_100
 }
 criterion_group! {
     name = alloc_groups;

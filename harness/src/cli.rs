@@ -53,7 +53,7 @@ pub struct RunArgs {
     /// Scenario file, or a scenario's name in the scenarios directory (repeatable).
     #[arg(long, short, required = true)]
     pub scenario: Vec<String>,
-    /// Designs to run, comma-separated [default: mutex,actor,atomic,atomic-cow].
+    /// Designs to run, comma-separated [default: mutex,actor,atomic,atomic-sharded].
     #[arg(long = "impl", value_delimiter = ',', value_parser = str::parse::<Design>)]
     pub designs: Vec<Design>,
     /// Client counts to sweep, comma-separated (replaces the scenario's `clients`).

@@ -116,7 +116,7 @@ impl RunOptions {
         }
         if self.designs.is_empty() {
             return Err(HarnessError::Options(
-                "--impl: name at least one design (mutex, actor, atomic, atomic-cow)".into(),
+                "--impl: name at least one design (mutex, actor, atomic, atomic-sharded)".into(),
             ));
         }
         Ok(s)

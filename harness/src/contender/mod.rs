@@ -30,10 +30,10 @@ pub enum Design {
     Mutex,
     /// `procman_actor::ActorManager`.
     Actor,
-    /// `procman_atomic::AtomicManager` with the DashMap registry.
+    /// `procman_atomic::AtomicManager` with its default, copy-on-write registry.
     Atomic,
-    /// `procman_atomic::AtomicManager` with the copy-on-write registry.
-    AtomicCow,
+    /// `procman_atomic::AtomicManager` with the DashMap registry (the earlier default).
+    AtomicSharded,
 }
 
 impl Design {
@@ -42,7 +42,7 @@ impl Design {
         Design::Mutex,
         Design::Actor,
         Design::Atomic,
-        Design::AtomicCow,
+        Design::AtomicSharded,
     ];
 
     /// Its name on the command line and in result files.
@@ -51,7 +51,7 @@ impl Design {
             Design::Mutex => "mutex",
             Design::Actor => "actor",
             Design::Atomic => "atomic",
-            Design::AtomicCow => "atomic-cow",
+            Design::AtomicSharded => "atomic-sharded",
         }
     }
 
@@ -70,7 +70,7 @@ impl Design {
             Design::Mutex => mutex::build(launcher, config),
             Design::Actor => actor::build(launcher, config),
             Design::Atomic => atomic::build(launcher, config),
-            Design::AtomicCow => atomic::build_cow(launcher, config),
+            Design::AtomicSharded => atomic::build_sharded(launcher, config),
         }
     }
 }
@@ -171,6 +171,6 @@ mod tests {
             );
         }
         let e = "rwlock".parse::<Design>().unwrap_err().to_string();
-        assert!(e.contains("mutex, actor, atomic, atomic-cow"), "{e}");
+        assert!(e.contains("mutex, actor, atomic, atomic-sharded"), "{e}");
     }
 }

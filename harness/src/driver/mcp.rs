@@ -68,7 +68,7 @@ pub fn procman_impl(design: Design) -> Option<&'static str> {
         Design::Mutex => Some("mutex"),
         Design::Actor => Some("actor"),
         Design::Atomic => Some("atomic"),
-        Design::AtomicCow => None,
+        Design::AtomicSharded => None,
     }
 }
 

@@ -10,7 +10,7 @@ pub fn colour(design: &str) -> RGBColor {
         "mutex" => RGBColor(0x1f, 0x77, 0xb4),
         "actor" => RGBColor(0xff, 0x7f, 0x0e),
         "atomic" => RGBColor(0x2c, 0xa0, 0x2c),
-        "atomic-cow" => RGBColor(0x94, 0x67, 0xbd),
+        "atomic-sharded" => RGBColor(0x94, 0x67, 0xbd),
         _ => RGBColor(0x7f, 0x7f, 0x7f),
     }
 }

@@ -40,7 +40,7 @@ fn sample() -> ResultsFile {
         date_utc: "2026-01-31T12:00:00Z".into(),
     };
     let run = RunResult {
-        design: Design::AtomicCow,
+        design: Design::AtomicSharded,
         swept_clients: Some(4),
         total_clients: 5,
         complete: true,
@@ -146,7 +146,7 @@ fn json_round_trip_is_lossless() {
         "\"p99_ns\"",
         "\"ops_per_sec\"",
         "\"client_allocs_per_op\"",
-        "\"design\": \"atomic-cow\"",
+        "\"design\": \"atomic-sharded\"",
         "\"op\": \"logs_stream\"",
         "\"not_running\": 2",
         "\"unit\": \"ns\"",

@@ -129,7 +129,7 @@ impl ClaimsFile {
         for c in &file.claims {
             if split_design(&c.design).0.is_none() {
                 return Err(bad(format!(
-                    "claim {}: design {:?} is not one of mutex, actor, atomic, atomic-cow",
+                    "claim {}: design {:?} is not one of mutex, actor, atomic, atomic-sharded",
                     c.id, c.design
                 )));
             }

@@ -207,17 +207,17 @@ impl SeedsFile {
 }
 
 /// The design a function id names and the rest of the id: `mutex_getters` is
-/// (`mutex`, `_getters`), `atomic-cow` is (`atomic-cow`, ``), `rwlock_read` names none.
+/// (`mutex`, `_getters`), `atomic-sharded` is (`atomic-sharded`, ``), `rwlock_read` names none.
 pub fn split_design(function: &str) -> (Option<&'static str>, &str) {
     let mut names: Vec<&'static str> = Design::ALL.iter().map(|d| d.name()).collect();
-    names.push("atomic_cow");
+    names.push("atomic_sharded");
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     for name in names {
         if let Some(rest) = function.strip_prefix(name)
             && (rest.is_empty() || rest.starts_with('_') || rest.starts_with('/'))
         {
-            let canonical = if name == "atomic_cow" {
-                "atomic-cow"
+            let canonical = if name == "atomic_sharded" {
+                "atomic-sharded"
             } else {
                 name
             };

@@ -138,10 +138,10 @@ fn an_empty_or_missing_criterion_directory_says_what_to_run() {
 
 #[test]
 fn names_and_units() {
-    assert_eq!(split_design("atomic-cow"), (Some("atomic-cow"), ""));
+    assert_eq!(split_design("atomic-sharded"), (Some("atomic-sharded"), ""));
     assert_eq!(
-        split_design("atomic_cow_getters"),
-        (Some("atomic-cow"), "_getters")
+        split_design("atomic_sharded_getters"),
+        (Some("atomic-sharded"), "_getters")
     );
     assert_eq!(
         split_design("atomic_snapshot"),

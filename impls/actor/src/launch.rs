@@ -42,17 +42,15 @@ pub(crate) struct RunEvents {
 
 impl ChildEvents for RunEvents {
     fn on_output(&self, line: OutputLine) {
-        let _ = self.mailbox.post(Msg::Event(Event::Output {
-            id: self.id.clone(),
-            line,
-        }));
+        let _ = self
+            .mailbox
+            .post(Msg::Event(Event::Output { id: self.id, line }));
     }
 
     fn on_exit(&self, exit: ExitInfo) {
-        let _ = self.mailbox.post(Msg::Event(Event::Exit {
-            id: self.id.clone(),
-            exit,
-        }));
+        let _ = self
+            .mailbox
+            .post(Msg::Event(Event::Exit { id: self.id, exit }));
     }
 }
 
@@ -81,7 +79,7 @@ pub(crate) fn launch(
     };
     let recorded = call_result(post, |reply: ReplyTo<PmResult<Arc<RunEnd>>>| {
         Msg::Call(Call::Spawned {
-            id: id.clone(),
+            id,
             child: child.clone(),
             reply,
         })
@@ -95,7 +93,7 @@ pub(crate) fn launch(
     };
     child.attach(Arc::new(RunEvents {
         mailbox: events_to.clone(),
-        id: id.clone(),
+        id,
     }));
     match call_result(post, |reply| Msg::Call(Call::Attached { id, reply }))? {
         Attach::Current(snapshot) => Ok(snapshot),
@@ -115,9 +113,9 @@ struct AbandonGuard<'a, P: Post> {
 impl<P: Post> Drop for AbandonGuard<'_, P> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let _ = self.post.post(Msg::Event(Event::SpawnAbandoned {
-                id: self.id.clone(),
-            }));
+            let _ = self
+                .post
+                .post(Msg::Event(Event::SpawnAbandoned { id: *self.id }));
         }
     }
 }
@@ -140,7 +138,7 @@ pub(crate) fn spawn_worker(
 ) -> JoinHandle<()> {
     thread::spawn(move || {
         while let Ok(LaunchJob { ticket, done }) = jobs.recv() {
-            let id = ticket.id.clone();
+            let id = ticket.id;
             // A panicking launcher must not take the worker (and every later launch) with it;
             // the abandon guard has already told the owner.
             let result = catch_unwind(AssertUnwindSafe(|| {

@@ -13,7 +13,7 @@
 //! `asleep` sees `true`; and the owner holds the doorbell lock from the re-check until it waits,
 //! so the sender's ring cannot fall between the two.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use procman_core::sync::atomic::{AtomicBool, Ordering};
 use procman_core::sync::channel::{self, Receiver, Sender, TryRecvError};
@@ -21,6 +21,7 @@ use procman_core::sync::{Arc, Condvar, Mutex, Weak};
 
 use crate::messages::Msg;
 use crate::reply::Gone;
+use crate::spin::Adaptive;
 
 /// Something a message can be posted through: the mailbox itself, or a weak handle to it.
 pub(crate) trait Post {
@@ -43,6 +44,8 @@ pub(crate) struct Inbox {
     rx: Receiver<Msg>,
     /// Where the owner sleeps.
     bell: Arc<Doorbell>,
+    /// How long the owner spins on an empty queue before it parks (see [`crate::spin`]).
+    spin: Adaptive,
 }
 
 /// The owner's sleep and wake-up.
@@ -68,7 +71,11 @@ pub(crate) fn mailbox() -> (Mailbox, Inbox) {
             tx,
             bell: bell.clone(),
         },
-        Inbox { rx, bell },
+        Inbox {
+            rx,
+            bell,
+            spin: Adaptive::owner(),
+        },
     )
 }
 
@@ -104,11 +111,20 @@ impl Doorbell {
 }
 
 impl Inbox {
-    /// The next message; `None` when `until` passes first. Sleeps while the queue is empty.
+    /// The next message; `None` when `until` passes first. Spins briefly, then sleeps, while
+    /// the queue is empty.
     pub(crate) fn next(&self, until: Option<Instant>) -> Option<Msg> {
         let bell = &*self.bell;
         loop {
             if let Some(msg) = self.try_next() {
+                return Some(msg);
+            }
+            // Bounded and adaptive (crate::spin): a client sending back to back finds the owner
+            // awake; an idle owner parks within the limit. A pending timer caps the spin.
+            let cap = until.map_or(Duration::MAX, |at| {
+                at.saturating_duration_since(Instant::now())
+            });
+            if let Some(msg) = self.spin.spin(cap, || self.try_next()) {
                 return Some(msg);
             }
             let mut rung = bell.rung.lock();

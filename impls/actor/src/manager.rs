@@ -234,7 +234,7 @@ pub(crate) fn search_args(query: &LogQuery) -> PmResult<(Arc<LogMatcher>, Option
 
 /// `list`'s order, sorted here rather than on the owner.
 pub(crate) fn sorted_by_name(mut all: Vec<ProcessSnapshot>) -> Vec<ProcessSnapshot> {
-    all.sort_unstable_by(|a, b| a.id.name.cmp(&b.id.name));
+    all.sort_unstable_by_key(|a| a.id.name);
     all
 }
 

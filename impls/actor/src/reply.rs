@@ -18,6 +18,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use procman_core::sync::atomic::{AtomicBool, Ordering};
 use procman_core::sync::{Arc, Condvar, Mutex};
 use procman_core::{
     LogChunk, LogMatch, ManagerStats, ProcessError, ProcessSnapshot, Result as PmResult,
@@ -26,6 +27,7 @@ use procman_core::{
 use crate::mailbox::Post;
 use crate::messages::{Attach, Begun, Msg, RestartPlan, ShutdownPlan, StopPlan};
 use crate::run_end::RunEnd;
+use crate::spin::Adaptive;
 
 /// The owner could not answer: it is gone (or was never reached).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +109,9 @@ pub(crate) struct ReplySlot {
     state: Mutex<SlotState>,
     /// Wakes a blocking caller.
     filled: Condvar,
+    /// Set once the reply is in `state` (after it is stored, under the lock), cleared when the
+    /// caller takes it: what a waiting caller spins on before it parks (see [`crate::spin`]).
+    ready: AtomicBool,
 }
 
 #[derive(Default)]
@@ -123,6 +128,7 @@ impl ReplySlot {
         ReplySlot {
             state: Mutex::new(SlotState::default()),
             filled: Condvar::new(),
+            ready: AtomicBool::new(false),
         }
     }
 
@@ -131,6 +137,7 @@ impl ReplySlot {
             let mut state = self.state.lock();
             debug_assert!(state.reply.is_none(), "a slot holds one reply at a time");
             state.reply = Some(reply);
+            self.ready.store(true, Ordering::Release);
             // Notified under the lock: a late notify could otherwise wake the caller's *next*
             // wait on this reused slot (harmless, but a wasted wake-up).
             self.filled.notify_one();
@@ -141,11 +148,15 @@ impl ReplySlot {
         }
     }
 
-    /// Blocks until the reply lands and takes it.
+    /// Blocks until the reply lands and takes it: spins briefly first, so that an owner that
+    /// answers within µs costs no wake-up (see [`crate::spin`]).
     pub(crate) fn wait(&self) -> Reply {
+        // Only a hint: the reply is taken under the lock below either way.
+        caller_spin(|| self.ready.load(Ordering::Acquire).then_some(()));
         let mut state = self.state.lock();
         loop {
             if let Some(reply) = state.reply.take() {
+                self.ready.store(false, Ordering::Relaxed);
                 return reply;
             }
             self.filled.wait(&mut state);
@@ -155,6 +166,7 @@ impl ReplySlot {
     fn poll_reply(&self, cx: &mut Context<'_>) -> Poll<Reply> {
         let mut state = self.state.lock();
         if let Some(reply) = state.reply.take() {
+            self.ready.store(false, Ordering::Relaxed);
             return Poll::Ready(reply);
         }
         match &mut state.waker {
@@ -251,6 +263,22 @@ impl Future for AwaitReply<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
         self.slot.poll_reply(cx)
     }
+}
+
+/// Spins on `poll` with this thread's adaptive caller limit (see [`crate::spin`]).
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+fn caller_spin(poll: impl FnMut() -> Option<()>) {
+    std::thread_local! {
+        static SPIN: Adaptive = const { Adaptive::caller() };
+    }
+    // `try_with` fails only while this thread's locals are being destroyed: then no spin.
+    let _ = SPIN.try_with(|spin| spin.spin(std::time::Duration::MAX, poll));
+}
+
+/// Under the model checkers, one look (model threads share the OS thread's locals).
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+fn caller_spin(poll: impl FnMut() -> Option<()>) {
+    let _ = Adaptive::caller().spin(std::time::Duration::MAX, poll);
 }
 
 /// Runs `f` with this thread's reusable slot.

@@ -127,7 +127,7 @@ pub(crate) fn stop_all(plan: ShutdownPlan, deadline: Duration) -> ShutdownReport
         }
     }
     // By name, then generation.
-    processes.sort_by(|a, b| a.0.cmp(&b.0));
+    processes.sort_by_key(|a| a.0);
     ShutdownReport { processes }
 }
 

@@ -33,9 +33,9 @@ async fn every_async_method_answers_on_a_current_thread_runtime() {
             .start_async(spec("web"), IfRunning::default())
             .await
             .unwrap();
-        assert_eq!(checked(started.clone()).status, Status::Running);
+        assert_eq!(checked(started).status, Status::Running);
         assert_eq!(manager.status_async("web".into()).await.unwrap(), started);
-        assert_eq!(manager.list_async().await, vec![started.clone()]);
+        assert_eq!(manager.list_async().await, vec![started]);
         let chunk = manager.logs_tail_async("web".into(), 0, 10).await.unwrap();
         assert_eq!(&*chunk.lines[0].text, "ready ok");
         let hits = manager

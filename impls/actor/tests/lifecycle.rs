@@ -171,11 +171,11 @@ fn lookups_by_id_tell_superseded_from_unknown() {
     assert!(second.id.generation > first.id.generation);
     match manager.status((&first.id).into()) {
         Err(ProcessError::Superseded { asked, current }) => {
-            assert_eq!((asked, current), (first.id.clone(), second.id.clone()));
+            assert_eq!((asked, current), (first.id, second.id));
         }
         other => panic!("expected Superseded, got {other:?}"),
     }
-    let future = ProcessId::new(first.id.name.clone(), 99);
+    let future = ProcessId::new(first.id.name, 99);
     assert!(matches!(
         manager.status((&future).into()),
         Err(ProcessError::NotFound { .. })
@@ -286,10 +286,7 @@ fn events_of_a_superseded_run_are_ignored() {
     new.on_output(OutputLine::new(Stream::Stdout, "fresh"));
     // Events and requests from one thread reach the owner in order: no polling needed.
     let now = checked(manager.status("web".into()).unwrap());
-    assert_eq!(
-        (now.id.clone(), now.status),
-        (second.id.clone(), Status::Running)
-    );
+    assert_eq!((now.id, now.status), (second.id, Status::Running));
     let lines = manager.logs_tail("web".into(), 0, 10).unwrap().lines;
     assert_eq!(
         lines.iter().map(|l| &*l.text).collect::<Vec<_>>(),
@@ -298,7 +295,7 @@ fn events_of_a_superseded_run_are_ignored() {
     assert_eq!(
         manager.status((&first.id).into()).unwrap_err(),
         ProcessError::Superseded {
-            asked: first.id.clone(),
+            asked: first.id,
             current: second.id,
         }
     );

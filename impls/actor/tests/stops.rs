@@ -130,7 +130,7 @@ fn a_failing_run_restarts_by_itself_up_to_its_limit() {
             .ok()
             .filter(|s| s.restarts == 2 && s.status.is_terminal())
     });
-    checked(last.clone());
+    checked(last);
     assert_eq!(last.status, Status::Exited(1));
     assert_eq!(last.id.generation, 3);
     let stats = manager.stats();

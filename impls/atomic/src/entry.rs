@@ -10,7 +10,7 @@
 //! ends the loop with an error.
 
 use procman_core::sync::{Arc, CellGuard, SwapCell};
-use procman_core::{ProcessError, Target};
+use procman_core::{Name, ProcessError, Target};
 
 use crate::run::RunState;
 
@@ -21,6 +21,8 @@ pub(crate) struct Entry {
     state: SwapCell<RunState>,
     /// The generation of the name's first run: older ids never belonged to this name.
     first_generation: u64,
+    /// The name (fixed for the entry's life; the registry keeps its order by it).
+    name: Name,
 }
 
 /// What an [`Entry::update`] step decided, seeing the current state.
@@ -50,8 +52,15 @@ impl Entry {
     pub(crate) fn new(first: RunState) -> Self {
         Entry {
             first_generation: first.generation(),
+            name: first.run.id.name,
             state: SwapCell::new(first),
         }
+    }
+
+    /// The name.
+    #[inline]
+    pub(crate) fn name(&self) -> Name {
+        self.name
     }
 
     /// The current state, without locking or allocating.
@@ -136,8 +145,8 @@ impl Entry {
             Ok(())
         } else if (self.first_generation..current.generation).contains(&asked.generation) {
             Err(ProcessError::Superseded {
-                asked: asked.clone(),
-                current: current.clone(),
+                asked: *asked,
+                current: *current,
             })
         } else {
             Err(ProcessError::NotFound {

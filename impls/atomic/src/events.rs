@@ -79,7 +79,7 @@ impl ChildEvents for RunEvents {
                 if let Some(supervisor) = &supervisor {
                     supervisor.counters.run_ended(false);
                 }
-                run.finish(new.snapshot.clone());
+                run.finish(new.snapshot);
                 if let (Some(latch), Some(supervisor)) = (&new.restart, &supervisor) {
                     let delay = run.spec.restart.backoff(new.auto_restarts);
                     supervisor.schedule_restart(&entry, run.id.generation, latch.clone(), delay);

@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! AtomicManager ── Arc<Supervisor>
-//!   registry: Registry            name -> Arc<Entry>      (dashmap, or copy-on-write SwapCell)
+//!   registry: Registry            name -> Arc<Entry>      (copy-on-write SwapCell, or dashmap)
 //!   gate:     ShutdownGate        one AtomicU64: CLOSED bit | starts in flight
 //!   counters: Counters            active / started / failed / restarted, 128-byte padded
 //!   generation, names             padded AtomicU64 / AtomicUsize
@@ -55,27 +55,62 @@
 //!   sits in the terminal state, so cancelling (start, restart, stop, shutdown) is a CAS that
 //!   removes it plus a wake-up, and the restart's own CAS succeeds only if its latch is still there.
 //!
-//! # Why readers never wait
+//! # What a `status` read writes: nothing another thread reads
 //!
-//! `status` is a registry lookup, one `SwapCell::load` and a snapshot clone — no lock of this
-//! design, no allocation (two `Arc` increments at most), and nothing a writer holds for long:
-//! writers never hold anything across a spawn, a signal or a sleep. With the dashmap registry
-//! the lookup takes a shard *read* lock, which writers hold only to insert a new name. `list`
-//! does the same per entry. `stats` loads four atomics. The log counters are atomics mirrored by
-//! the appender; only `logs_tail`/`logs_search` take the run's ring mutex, which an appender
-//! holds for one push.
+//! `status(name)` is, in order:
+//!
+//! 1. one `SwapCell::load` of the registry's index (copy-on-write, [`registry`]): arc-swap puts
+//!    the pointer in one of *this thread's* debt slots (a store and an exchange on a line only
+//!    this thread writes; a writer replacing the index scans the slots) — no shared reference
+//!    count, no lock word;
+//! 2. a hash probe of an immutable `HashMap` (foldhash of the name, one key comparison);
+//! 3. one `SwapCell::load` of the entry's `RunState`, the same way;
+//! 4. a copy of the snapshot: [`procman_core::ProcessSnapshot`] is `Copy` — the name and a failure
+//!    reason are interned ([`procman_core::Name`]), so no `Arc` is cloned — and two plain atomic
+//!    loads of the run's log counters;
+//! 5. the two guards are dropped: each clears its own debt slot.
+//!
+//! No step is an atomic read-modify-write on memory that another reader touches, and none
+//! allocates. The memory other readers share (the index, the `HashMap`, the `RunState`, the
+//! counters) is only read, so readers of one name keep their copies of those lines in the
+//! shared state and do not bounce them. The design before this one took dashmap's shard read
+//! lock (an RMW on the shard's lock word) and cloned two `Arc`s (two RMWs on the refcounts every
+//! reader of the name shares): measured per thread, its 2-reader cost was 9.7x its 1-reader cost
+//! (`reports/results/seeds.json` of the previous evidence).
+//!
+//! Measured on this project's 2-core VM (`cargo bench -p procman-harness --bench seeds --bench
+//! floors`, criterion medians of one run, load average about 7 from other builds, so absolute
+//! figures are inflated and only same-run ratios mean much): `single_process_read` atomic 103 ns
+//! vs mutex 70 ns; `list_100` atomic 3.5 µs vs mutex 10.7 µs; the read floor
+//! (`floor/cow_map_arcswap_copy`: the same two loads and probe with a 48-byte `Copy` state, no
+//! manager around it) 66 ns. Instructions per `status` under callgrind: 331 (the two arc-swap
+//! load/drop pairs are about 150 of them, the hash probe about 60). The README's "The three
+//! designs" lists the figures and the targets missed.
+//!
+//! `list` loads the index once and walks its name-ordered `Vec`: one allocation (the result), no
+//! sort. `stats` loads four atomics. Only `logs_tail`/`logs_search` take the run's ring mutex,
+//! which an appender holds for one push.
+//!
+//! Readers never wait for a writer: writers never hold anything across a spawn, a signal or a
+//! sleep, and a reader holds nothing a writer waits for (a debt slot is paid back by the writer
+//! itself if it needs the old value freed).
 //!
 //! # Costs
 //!
-//! - Every transition allocates a new `RunState` (a few hundred bytes) and may retry under
-//!   contention; a start makes about three CASes (register, `Running`, and the exit later).
+//! - Every transition allocates a new `RunState` and may retry under contention; a start makes
+//!   about three CASes (register, `Running`, and the exit later). A restart allocates 9 times
+//!   (1336 B) against the mutex design's 5 (640 B): four of those are `RunState`s.
+//! - A new name copies the index (map and ordered `Vec`): O(names) per new name. Names are
+//!   configured scripts, added rarely and never removed, which is the case this trade favours.
 //! - A lost start race spends a generation: generations are unique and increase per name, but
 //!   may have gaps.
 //! - arc-swap readers pay a thread-local debt slot; a guard held long or many guards per thread
-//!   fall back to reference counting. Guards here live for one snapshot clone.
-//! - dashmap lookups write the shard's lock word, so readers of a hot shard share a cache line;
-//!   [`AtomicManager::with_cow_registry`] removes that, at O(names) per new name.
+//!   fall back to reference counting. Guards here live for one snapshot copy.
+//! - Interned names and failure reasons are never freed (one copy per distinct text; see
+//!   [`procman_core::name`]).
 //! - Waiting is inherent in a stop — for the child to die — and uses a mutex/condvar latch.
+//! - [`AtomicManager::with_sharded_registry`] keeps the dashmap registry for comparison: its
+//!   lookups write the shard's lock word.
 //!
 //! Primitives come only from [`procman_core::sync`], so loom and shuttle check this code.
 
@@ -124,15 +159,23 @@ pub struct AtomicManager {
 }
 
 impl AtomicManager {
-    /// A manager over `launcher` with the dashmap registry.
+    /// A manager over `launcher` with the copy-on-write registry (the shipped form: a `status`
+    /// writes no memory that another reader touches; see the crate docs).
     pub fn new(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
-        Self::with_registry(launcher, config, Registry::sharded())
+        Self::with_registry(launcher, config, Registry::copy_on_write())
     }
 
-    /// A manager over `launcher` with the copy-on-write registry: lock-free lookups, O(names)
-    /// per new name (see the crate docs' costs).
+    /// The same as [`AtomicManager::new`]: the copy-on-write registry. Kept so the harness's
+    /// `atomic-cow` contender still names it.
     pub fn with_cow_registry(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
         Self::with_registry(launcher, config, Registry::copy_on_write())
+    }
+
+    /// A manager over `launcher` with the dashmap registry, kept for comparison: each lookup
+    /// takes a shard read lock, an atomic read-modify-write on a word every reader of that
+    /// shard shares.
+    pub fn with_sharded_registry(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
+        Self::with_registry(launcher, config, Registry::sharded())
     }
 
     fn with_registry(

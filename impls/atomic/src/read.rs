@@ -1,9 +1,10 @@
 //! The readers: `status`, `list`, `logs_tail`, `logs_search`, `stats`.
 //!
-//! None of them can wait for a writer. A status read is a registry lookup, one `SwapCell::load`
-//! (arc-swap: no lock, no shared write on the fast path) and a clone of the snapshot (two `Arc`
-//! increments at most, no allocation). The log counters come from atomics. Only the log pages
-//! take a lock — the run's ring mutex, held by an appender for one push at a time.
+//! None of them can wait for a writer. A status read is a registry lookup and one
+//! `SwapCell::load` (arc-swap: a per-thread debt slot, no lock, no shared write) and a copy of
+//! the snapshot (`Copy`: no reference count touched, no allocation); see the crate docs. The log
+//! counters come from atomics. Only the log pages take a lock — the run's ring mutex, held by an
+//! appender for one push at a time.
 
 use procman_core::sync::Arc;
 use procman_core::{
@@ -39,11 +40,7 @@ impl Supervisor {
 
     /// [`procman_core::ProcessManager::list`].
     pub(crate) fn list(&self) -> Vec<ProcessSnapshot> {
-        let mut out = Vec::with_capacity(self.registry.len());
-        self.registry
-            .for_each(|entry| out.push(entry.load().view()));
-        out.sort_unstable_by(|a, b| a.id.name.cmp(&b.id.name));
-        out
+        self.registry.map_by_name(|entry| entry.load().view())
     }
 
     /// [`procman_core::ProcessManager::logs_tail`].
@@ -83,10 +80,7 @@ impl Supervisor {
                 run.log
                     .search(&matcher, query.limit)
                     .into_iter()
-                    .map(|line| LogMatch {
-                        id: run.id.clone(),
-                        line,
-                    })
+                    .map(|line| LogMatch { id: run.id, line })
             })
             .collect();
         // Each run gave its newest `limit`; across runs, order by time and keep the newest.

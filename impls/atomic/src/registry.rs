@@ -1,10 +1,12 @@
 //! [`Registry`]: name → [`Entry`], in one of two forms measured against each other.
 //!
-//! - [`Registry::Sharded`] (the default): the facade's `ConcurrentMap` (dashmap). A lookup takes
+//! - [`Registry::Sharded`] (kept for comparison): the facade's `ConcurrentMap` (dashmap). A lookup takes
 //!   its shard's read lock — an atomic read-modify-write on a word that every reader of that shard
 //!   shares, so under many cores the readers of a hot shard contend on one cache line even though
 //!   none of them waits for a writer.
-//! - [`Registry::CopyOnWrite`]: one `SwapCell` holding an immutable `HashMap`. A lookup is a
+//! - [`Registry::CopyOnWrite`] (what `AtomicManager::new` uses): one `SwapCell` holding an
+//!   immutable index — a `HashMap` and the same entries in name order, so `list` neither hashes
+//!   nor sorts. A lookup is a
 //!   `SwapCell::load` (arc-swap: a thread-local debt slot, no shared write) and a hash probe; a
 //!   new name clones the whole map and installs it by compare-and-swap, O(names) per insert.
 //!   Names are added rarely (each is a configured script) and never removed, which is the case
@@ -16,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use procman_core::Name;
 use procman_core::sync::{Arc, ConcurrentMap, SwapCell, Upsert};
 
 use crate::entry::Entry;
@@ -24,14 +27,40 @@ use crate::entry::Entry;
 /// comparison measures the synchronisation, not the hash function.
 type NameHasher = foldhash::fast::RandomState;
 
-/// An immutable name map, as the copy-on-write registry holds it.
-type NameMap = HashMap<Arc<str>, Arc<Entry>, NameHasher>;
+/// An immutable name index, as the copy-on-write registry holds it: the map for lookups and
+/// the same entries in name order for `list`, so that `list` neither sorts nor hashes.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct NameMap {
+    /// Name → entry.
+    by_name: HashMap<Name, Arc<Entry>, NameHasher>,
+    /// Every entry, sorted by name.
+    ordered: Vec<Arc<Entry>>,
+}
+
+impl NameMap {
+    /// The entry of `name`.
+    #[inline]
+    fn get(&self, name: &str) -> Option<&Arc<Entry>> {
+        self.by_name.get(name)
+    }
+
+    /// This index plus `entry` under `name` (a new name): O(names).
+    fn with(&self, name: Name, entry: Arc<Entry>) -> NameMap {
+        let mut next = self.clone();
+        let at = next
+            .ordered
+            .partition_point(|existing| existing.name() < name);
+        next.ordered.insert(at, entry.clone());
+        next.by_name.insert(name, entry);
+        next
+    }
+}
 
 /// Name → entry. Entries are only ever added.
 #[derive(Debug)]
 pub(crate) enum Registry {
     /// dashmap, sharded reader-writer locks.
-    Sharded(ConcurrentMap<Arc<str>, Arc<Entry>>),
+    Sharded(ConcurrentMap<Name, Arc<Entry>>),
     /// One atomically swapped immutable map.
     CopyOnWrite(SwapCell<NameMap>),
 }
@@ -71,11 +100,7 @@ impl Registry {
     }
 
     /// Adds `entry` under `name` unless the name is taken; `Err` carries the entry already there.
-    pub(crate) fn insert_if_absent(
-        &self,
-        name: Arc<str>,
-        entry: Arc<Entry>,
-    ) -> Result<(), Arc<Entry>> {
+    pub(crate) fn insert_if_absent(&self, name: Name, entry: Arc<Entry>) -> Result<(), Arc<Entry>> {
         match self {
             Registry::Sharded(map) => map.upsert(name, |existing| match existing {
                 Some(existing) => Upsert::Keep(Err(existing.clone())),
@@ -87,8 +112,16 @@ impl Registry {
                     if let Some(existing) = current.get(&name) {
                         return Err(existing.clone());
                     }
-                    let mut next = NameMap::clone(&current);
-                    next.insert(name.clone(), entry.clone());
+                    let next = current.with(name, entry.clone());
+                    // SEEDED BUG `seeded-bug-registry-store-not-cas` (procman-races catalogue):
+                    // the grown index is stored over whatever the cell holds now, so a name
+                    // another thread added since `current` was loaded is lost.
+                    #[cfg(feature = "seeded-bug-registry-store-not-cas")]
+                    {
+                        cell.store(Arc::new(next));
+                        return Ok(());
+                    }
+                    #[cfg(not(feature = "seeded-bug-registry-store-not-cas"))]
                     match cell.compare_and_swap(&current, Arc::new(next)) {
                         Ok(()) => return Ok(()),
                         Err(found) => current = found,
@@ -110,7 +143,21 @@ impl Registry {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Arc<Entry>)) {
         match self {
             Registry::Sharded(map) => map.for_each(|_, entry| f(entry)),
-            Registry::CopyOnWrite(cell) => cell.load().values().for_each(f),
+            Registry::CopyOnWrite(cell) => cell.load().ordered.iter().for_each(f),
+        }
+    }
+
+    /// `f` of every entry, in name order. Copy-on-write: one load and one walk of the kept
+    /// order, one allocation; sharded: collects, sorts, maps. `f` must be short and must not
+    /// block.
+    pub(crate) fn map_by_name<T>(&self, mut f: impl FnMut(&Entry) -> T) -> Vec<T> {
+        match self {
+            Registry::Sharded(_) => {
+                let mut entries = self.entries();
+                entries.sort_unstable_by_key(|entry| entry.name());
+                entries.iter().map(|entry| f(entry)).collect()
+            }
+            Registry::CopyOnWrite(cell) => cell.load().ordered.iter().map(|e| f(e)).collect(),
         }
     }
 
@@ -118,7 +165,7 @@ impl Registry {
     pub(crate) fn len(&self) -> usize {
         match self {
             Registry::Sharded(map) => map.len(),
-            Registry::CopyOnWrite(cell) => cell.load().len(),
+            Registry::CopyOnWrite(cell) => cell.load().ordered.len(),
         }
     }
 }

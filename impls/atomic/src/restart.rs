@@ -43,13 +43,13 @@ impl Supervisor {
         let status = &targeted.snapshot.status;
         if !status.is_alive() && !status.is_terminal() {
             return Err(ProcessError::Busy {
-                id: targeted.snapshot.id.clone(),
+                id: targeted.snapshot.id,
                 status: status.kind(),
             });
         }
         let spec = targeted.run.spec.clone();
         if status.is_alive() {
-            let id = targeted.snapshot.id.clone();
+            let id = targeted.snapshot.id;
             drop(targeted);
             // By id: if the run ended by itself or was replaced meanwhile, this stops nothing
             // else — in particular not a run another client started since.

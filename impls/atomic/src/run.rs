@@ -68,11 +68,7 @@ impl Run {
     /// Waits for the run's end and returns its terminal snapshot.
     pub(crate) fn wait_ended(&self) -> ProcessSnapshot {
         self.end.latch.wait();
-        let mut snapshot = self
-            .end
-            .last
-            .lock()
-            .clone()
+        let mut snapshot = (*self.end.last.lock())
             .expect("Run::finish stores the terminal snapshot before opening the latch");
         snapshot.logs = self.log.counters();
         snapshot
@@ -99,10 +95,7 @@ pub(crate) struct RunState {
 
 /// The error for a transition the status machine refused.
 pub(crate) fn transition_error(id: &ProcessId, source: InvalidTransition) -> ProcessError {
-    ProcessError::Transition {
-        id: id.clone(),
-        source,
-    }
+    ProcessError::Transition { id: *id, source }
 }
 
 impl RunState {
@@ -114,7 +107,7 @@ impl RunState {
         auto_restarts: u32,
         now: SystemTime,
     ) -> Result<Self, ProcessError> {
-        let snapshot = ProcessSnapshot::pending(run.id.clone(), restarts)
+        let snapshot = ProcessSnapshot::pending(run.id, restarts)
             .to_starting(now)
             .map_err(|e| transition_error(&run.id, e))?;
         Ok(RunState {
@@ -157,15 +150,15 @@ impl RunState {
     pub(crate) fn without_restart(&self) -> Self {
         RunState {
             restart: None,
-            ..self.with_snapshot(self.snapshot.clone())
+            ..self.with_snapshot(self.snapshot)
         }
     }
 
     /// The snapshot a caller sees: this state's, with the log counters read now (after the
-    /// state was loaded, so never older than it). Clones two `Arc`s at most; allocates nothing.
+    /// state was loaded, so never older than it). A copy: no reference count, no allocation.
     #[inline]
     pub(crate) fn view(&self) -> ProcessSnapshot {
-        let mut snapshot = self.snapshot.clone();
+        let mut snapshot = self.snapshot;
         snapshot.logs = self.run.log.counters();
         snapshot
     }

@@ -39,7 +39,7 @@ impl Supervisor {
             }
             let current = entry.load();
             if current.snapshot.status.is_alive() {
-                let id = current.snapshot.id.clone();
+                let id = current.snapshot.id;
                 drop(current);
                 live.push((entry, id));
             }
@@ -52,10 +52,8 @@ impl Supervisor {
         let others: Vec<_> = live
             .map(|(entry, id)| {
                 let supervisor = self.clone();
-                let handle = thread::spawn({
-                    let id = id.clone();
-                    move || supervisor.stop_for_shutdown(&entry, &id, deadline)
-                });
+                let handle =
+                    thread::spawn(move || supervisor.stop_for_shutdown(&entry, &id, deadline));
                 (id, handle)
             })
             .collect();

@@ -57,7 +57,7 @@ impl Supervisor {
                 return Step::Leave(match if_running {
                     IfRunning::ReturnExisting => Ok(current.view()),
                     IfRunning::Error => Err(ProcessError::AlreadyRunning {
-                        id: current.snapshot.id.clone(),
+                        id: current.snapshot.id,
                         status: current.snapshot.status.kind(),
                     }),
                 });
@@ -87,7 +87,7 @@ impl Supervisor {
         restarts: u32,
         auto_restarts: u32,
     ) -> Result<RunState> {
-        let id = ProcessId::new(spec.name.clone(), self.next_generation());
+        let id = ProcessId::new(&spec.name, self.next_generation());
         let run = Arc::new(Run::new(id, spec, self.config.log_ring));
         RunState::starting(run, restarts, auto_restarts, SystemTime::now())
     }
@@ -111,10 +111,7 @@ impl Supervisor {
         };
         let run = first.run.clone();
         let entry = Arc::new(Entry::new(first));
-        match self
-            .registry
-            .insert_if_absent(spec.name.clone(), entry.clone())
-        {
+        match self.registry.insert_if_absent(entry.name(), entry.clone()) {
             Ok(()) => Ok(Registered::New(entry, run)),
             Err(existing) => {
                 self.release_name();
@@ -173,11 +170,8 @@ impl Supervisor {
             Updated::Installed { new, .. } => {
                 self.counters.run_ended(true);
                 run.log.close();
-                run.finish(new.snapshot.clone());
-                ProcessError::SpawnFailed {
-                    id: run.id.clone(),
-                    reason,
-                }
+                run.finish(new.snapshot);
+                ProcessError::SpawnFailed { id: run.id, reason }
             }
             Updated::Left(e) => e,
         }
@@ -203,8 +197,8 @@ fn owns(state: &RunState, run: &Run) -> Result<(), ProcessError> {
         Ok(())
     } else {
         Err(ProcessError::Superseded {
-            asked: run.id.clone(),
-            current: state.snapshot.id.clone(),
+            asked: run.id,
+            current: state.snapshot.id,
         })
     }
 }

@@ -51,7 +51,7 @@ impl Supervisor {
             match status {
                 Status::Pending | Status::Starting => {
                     return Err(ProcessError::Busy {
-                        id: current.snapshot.id.clone(),
+                        id: current.snapshot.id,
                         status: status.kind(),
                     });
                 }
@@ -88,7 +88,7 @@ impl Supervisor {
                 Status::Stopped | Status::Exited(_) | Status::Killed(_) | Status::Failed(_) => {
                     if current.restart.is_none() {
                         return Err(ProcessError::NotRunning {
-                            id: current.snapshot.id.clone(),
+                            id: current.snapshot.id,
                             status: status.kind(),
                         });
                     }

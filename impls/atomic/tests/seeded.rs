@@ -12,5 +12,7 @@ procman_races::seeded_suite!(
         cas_against_copy => "seeded-bug-cas-against-copy",
         shutdown_flag_race => "seeded-bug-shutdown-flag-race",
         torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
+        registry_store_not_cas => "seeded-bug-registry-store-not-cas",
+        intern_check_then_insert => "seeded-bug-intern-check-then-insert",
     }
 );

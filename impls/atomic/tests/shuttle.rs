@@ -5,15 +5,15 @@
 #![cfg(feature = "shuttle")]
 
 mod dashmap_registry {
+    procman_races::model_suite!(atomic_sharded, |launcher, config| {
+        procman_atomic::AtomicManager::with_sharded_registry(launcher, config)
+    });
+    procman_races::stress_suite!(atomic_sharded);
+}
+
+mod cow_registry {
     procman_races::model_suite!(atomic, |launcher, config| {
         procman_atomic::AtomicManager::new(launcher, config)
     });
     procman_races::stress_suite!(atomic);
-}
-
-mod cow_registry {
-    procman_races::model_suite!(atomic_cow, |launcher, config| {
-        procman_atomic::AtomicManager::with_cow_registry(launcher, config)
-    });
-    procman_races::stress_suite!(atomic_cow);
 }

@@ -58,7 +58,7 @@ fn readers_while(
 ) -> Vec<Call<(u64, bool)>> {
     (0..2)
         .map(|i| {
-            let (pm, returned, during) = (fx.pm.clone(), returned.clone(), during.clone());
+            let (pm, returned, during) = (fx.pm.clone(), returned.clone(), during);
             Call::spawn(format!("reader #{i}"), move || {
                 let (mut rounds, mut saw) = (0, false);
                 while rounds < READS_IN_FLIGHT {
@@ -217,7 +217,7 @@ pub fn same_name_start_race_makes_one_run(make: &MakeManager) {
         let results: Vec<_> = calls.into_iter().map(Call::wait).collect();
         let winners: HashSet<_> = results
             .iter()
-            .filter_map(|r| r.as_ref().ok().map(|s| s.id.clone()))
+            .filter_map(|r| r.as_ref().ok().map(|s| s.id))
             .collect();
         assert_eq!(winners.len(), 1, "{name}: not exactly one run: {results:?}");
         let winner = winners.into_iter().next().unwrap();
@@ -267,7 +267,7 @@ pub fn concurrent_starts_never_collide(make: &MakeManager) {
                     let name = format!("t{t}-{}", i % 3);
                     let s = support::start(&*pm, spec(&name), IfRunning::Error)
                         .expect("start of a stopped name");
-                    ids.push(s.id.clone());
+                    ids.push(s.id);
                     let r = support::restart(&*pm, Target::Name(&name)).expect("restart");
                     ids.push(r.id);
                     support::stop(&*pm, Target::Name(&name), false).expect("stop");
@@ -286,7 +286,7 @@ pub fn concurrent_starts_never_collide(make: &MakeManager) {
         );
         for id in ids {
             assert!(generations.insert(id.generation), "generation reused: {id}");
-            assert!(all.insert(id.clone()), "id reused: {id}");
+            assert!(all.insert(id), "id reused: {id}");
         }
     }
     assert_eq!(all.len(), 4 * 25 * 2);

@@ -58,7 +58,7 @@ pub fn starting_is_visible_during_a_held_spawn(make: &MakeManager) {
     assert_eq!(starting.status, Status::Starting, "{starting:?}");
     assert!(starting.started_at.is_some(), "Starting stamps started_at");
     assert!(starting.pid.is_none(), "no pid before the spawn returned");
-    assert_eq!(fx.list(), vec![starting.clone()]);
+    assert_eq!(fx.list(), vec![starting]);
     let stats = fx.stats();
     assert_eq!((stats.started, stats.active), (1, 1), "{stats:?}");
     assert!(!start.returned(), "start returned while its spawn is held");
@@ -94,7 +94,7 @@ pub fn start_of_a_running_name_can_refuse(make: &MakeManager) {
     assert_eq!(
         err,
         ProcessError::AlreadyRunning {
-            id: first.id.clone(),
+            id: first.id,
             status: procman_core::StatusKind::Running
         }
     );
@@ -122,7 +122,7 @@ pub fn start_of_a_starting_name_is_already_running(make: &MakeManager) {
     assert_eq!(
         err,
         ProcessError::AlreadyRunning {
-            id: starting.id.clone(),
+            id: starting.id,
             status: procman_core::StatusKind::Starting
         }
     );
@@ -153,8 +153,8 @@ pub fn start_after_exit_is_a_new_generation(make: &MakeManager) {
     assert_eq!(
         fx.status(Target::Id(&first.id)).unwrap_err(),
         ProcessError::Superseded {
-            asked: first.id.clone(),
-            current: second.id.clone()
+            asked: first.id,
+            current: second.id
         }
     );
     let stats = fx.stats();
@@ -244,8 +244,8 @@ pub fn status_by_id(make: &MakeManager) {
     assert_eq!(
         err,
         ProcessError::Superseded {
-            asked: old.id.clone(),
-            current: current.id.clone()
+            asked: old.id,
+            current: current.id
         }
     );
     assert_names(&err, "web");

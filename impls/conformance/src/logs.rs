@@ -126,8 +126,8 @@ pub fn logs_are_per_run(make: &MakeManager) {
     assert_eq!(
         fx.logs_tail(Target::Id(&first.id), 0, 100).unwrap_err(),
         ProcessError::Superseded {
-            asked: first.id.clone(),
-            current: second.id.clone()
+            asked: first.id,
+            current: second.id
         }
     );
     let hits = fx

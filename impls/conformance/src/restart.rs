@@ -25,8 +25,8 @@ pub fn restart_of_a_running_process(make: &MakeManager) {
     assert_eq!(fx.status_ok("web").id, second.id);
 
     let superseded = ProcessError::Superseded {
-        asked: first.id.clone(),
-        current: second.id.clone(),
+        asked: first.id,
+        current: second.id,
     };
     assert_eq!(fx.status(Target::Id(&first.id)).unwrap_err(), superseded);
     assert_eq!(fx.stop(&first.id, false).unwrap_err(), superseded);
@@ -80,10 +80,7 @@ pub fn restart_joins_a_stop_in_flight(make: &MakeManager) {
     fx.control("web").exit(ExitInfo::Code(0));
 
     let stopped = stop.wait().expect("the stop");
-    assert_eq!(
-        (stopped.id.clone(), stopped.status),
-        (first.id.clone(), Status::Stopped)
-    );
+    assert_eq!((stopped.id, stopped.status), (first.id, Status::Stopped));
     let second = restart.wait().expect("the restart");
     assert_eq!(second.status, Status::Running, "{second:?}");
     assert_eq!(second.restarts, 1);
@@ -167,7 +164,7 @@ pub fn always_restarts_clean_exits_up_to_max_restarts(make: &MakeManager) {
     let last = fx.wait_for("job", "ended after its restarts", |s| {
         s.restarts >= 2 && s.status.is_terminal()
     });
-    assert_eq!((last.restarts, last.status.clone()), (2, Status::Exited(0)));
+    assert_eq!((last.restarts, last.status), (2, Status::Exited(0)));
     quiet_period();
     assert_eq!(fx.status_ok("job"), last, "a restart beyond max_restarts");
     assert_eq!(fx.stats().restarted, 2);
@@ -208,10 +205,7 @@ pub fn backoff_delays_the_restart_and_stop_cancels_it(make: &MakeManager) {
     let fx = Fixture::new(make);
     let run = fx.start_ok(spec("web").with_restart(pending_policy(RestartMode::OnFailure)));
     let ended = fx.exit_child("web", ExitInfo::Code(1));
-    assert_eq!(
-        (ended.id.clone(), ended.status.clone()),
-        (run.id.clone(), Status::Exited(1))
-    );
+    assert_eq!((ended.id, ended.status), (run.id, Status::Exited(1)));
     quiet_period();
     assert_eq!(fx.status_ok("web"), ended, "restarted before its backoff");
     assert_eq!((fx.stats().started, fx.stats().restarted), (1, 0));

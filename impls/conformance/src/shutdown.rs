@@ -26,12 +26,12 @@ pub fn shutdown_reports_graceful_and_killed(make: &MakeManager) {
 
     let report = fx.shutdown(Duration::from_millis(50));
     let mut got = report.processes.clone();
-    got.sort_by(|a, b| a.0.cmp(&b.0));
+    got.sort_by_key(|a| a.0);
     let mut want = vec![
-        (plain.id.clone(), ShutdownOutcome::Graceful),
-        (stubborn.id.clone(), ShutdownOutcome::Killed),
+        (plain.id, ShutdownOutcome::Graceful),
+        (stubborn.id, ShutdownOutcome::Killed),
     ];
-    want.sort_by(|a, b| a.0.cmp(&b.0));
+    want.sort_by_key(|a| a.0);
     assert_eq!(got, want, "{report:?}");
     assert_eq!(report.count(ShutdownOutcome::Graceful), 1);
     assert_eq!(report.count(ShutdownOutcome::Killed), 1);
@@ -108,10 +108,7 @@ pub fn shutdown_kills_a_stop_in_flight_at_its_deadline(make: &MakeManager) {
     fx.wait_for("stubborn", "stopping", |s| s.status == Status::Stopping);
 
     let report = fx.shutdown(Duration::from_millis(50));
-    assert_eq!(
-        report.processes,
-        vec![(run.id.clone(), ShutdownOutcome::Killed)]
-    );
+    assert_eq!(report.processes, vec![(run.id, ShutdownOutcome::Killed)]);
     let end = stop.wait().expect("the stop in flight");
     assert_eq!(end.status, Status::Killed(Signal::KILL));
     assert_eq!(fx.status_ok("stubborn"), end);

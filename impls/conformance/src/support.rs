@@ -137,7 +137,7 @@ impl From<Target<'_>> for OwnedTarget {
     fn from(target: Target<'_>) -> Self {
         match target {
             Target::Name(name) => OwnedTarget::Name(name.to_owned()),
-            Target::Id(id) => OwnedTarget::Id(id.clone()),
+            Target::Id(id) => OwnedTarget::Id(*id),
         }
     }
 }
@@ -150,7 +150,7 @@ impl From<&str> for OwnedTarget {
 
 impl From<&ProcessId> for OwnedTarget {
     fn from(id: &ProcessId) -> Self {
-        OwnedTarget::Id(id.clone())
+        OwnedTarget::Id(*id)
     }
 }
 
@@ -581,7 +581,7 @@ impl Fixture {
     /// Ends the live child of `name` by itself with `exit` and waits for the manager to see it.
     pub fn exit_child(&self, name: &str, exit: ExitInfo) -> ProcessSnapshot {
         let child = self.control(name);
-        let id = child.id().clone();
+        let id = *child.id();
         child.exit(exit);
         self.wait_for(name, "ended by itself", |s| {
             s.id != id || s.status.is_terminal()
@@ -646,7 +646,7 @@ pub fn reachable(from: StatusKind, to: StatusKind) -> bool {
 /// `restarts`.
 #[derive(Debug, Default)]
 pub struct RunObserver {
-    last: HashMap<Arc<str>, ProcessSnapshot>,
+    last: HashMap<procman_core::Name, ProcessSnapshot>,
     /// Snapshots observed.
     pub observed: u64,
 }
@@ -709,7 +709,7 @@ impl RunObserver {
                 );
             }
         }
-        self.last.insert(s.id.name.clone(), s.clone());
+        self.last.insert(s.id.name, *s);
     }
 }
 

@@ -44,7 +44,7 @@ pub fn stopping_is_visible_during_a_slow_stop(make: &MakeManager) {
     assert_eq!(stopping.status, Status::Stopping, "{stopping:?}");
     assert_eq!(stopping.id, run.id);
     assert_eq!(stopping.pid, run.pid);
-    assert_eq!(fx.list(), vec![stopping.clone()]);
+    assert_eq!(fx.list(), vec![stopping]);
     assert_eq!(fx.stats().active, 1, "a stopping run is active");
     assert!(!stop.returned(), "stop returned while the child is alive");
 
@@ -177,7 +177,7 @@ pub fn spawn_error_is_failed(make: &MakeManager) {
     assert_eq!(
         fx.stop("web", false).unwrap_err(),
         ProcessError::NotRunning {
-            id: id.clone(),
+            id: *id,
             status: StatusKind::Failed
         }
     );
@@ -198,7 +198,7 @@ pub fn stop_of_an_ended_run_is_not_running(make: &MakeManager) {
     assert_eq!(
         err,
         ProcessError::NotRunning {
-            id: exited.id.clone(),
+            id: exited.id,
             status: StatusKind::Exited
         }
     );
@@ -210,7 +210,7 @@ pub fn stop_of_an_ended_run_is_not_running(make: &MakeManager) {
     assert_eq!(
         fx.stop("web", true).unwrap_err(),
         ProcessError::NotRunning {
-            id: stopped.id.clone(),
+            id: stopped.id,
             status: StatusKind::Stopped
         }
     );
@@ -221,7 +221,7 @@ pub fn stop_of_an_ended_run_is_not_running(make: &MakeManager) {
     assert_eq!(
         fx.stop(Target::Id(&killed.id), false).unwrap_err(),
         ProcessError::NotRunning {
-            id: killed.id.clone(),
+            id: killed.id,
             status: StatusKind::Killed
         }
     );
@@ -240,7 +240,7 @@ pub fn stop_while_starting_is_busy(make: &MakeManager) {
     let id = fx.status_ok("web").id;
 
     let busy = ProcessError::Busy {
-        id: id.clone(),
+        id,
         status: StatusKind::Starting,
     };
     let err = fx.stop("web", false).unwrap_err();
@@ -252,7 +252,7 @@ pub fn stop_while_starting_is_busy(make: &MakeManager) {
 
     gate.open();
     let running = start.wait().expect("the start");
-    assert_eq!((running.id.clone(), running.status), (id, Status::Running));
+    assert_eq!((running.id, running.status), (id, Status::Running));
     assert_eq!(fx.stop_ok("web").status, Status::Stopped);
     assert_eq!(fx.stats().restarted, 0);
 }

@@ -2,27 +2,33 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+use crate::name::Name;
 
 /// Identifies one run of a named process.
 ///
 /// Every start (manual, restart or automatic restart) takes the next value of the
 /// manager's generation counter, so two starts in the same second — or the same
 /// nanosecond — never collide, unlike Brummer's timestamp-derived ids.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// `Copy`: the name is interned ([`Name`]), so copying an id writes no shared memory.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ProcessId {
     /// The process name.
-    pub name: Arc<str>,
+    pub name: Name,
     /// The manager-wide start counter at this start (1-based).
     pub generation: u64,
 }
 
 impl ProcessId {
-    /// Builds an id.
-    pub fn new(name: Arc<str>, generation: u64) -> Self {
-        ProcessId { name, generation }
+    /// Builds an id (interning the name unless it is a [`Name`] already).
+    pub fn new(name: impl Into<Name>, generation: u64) -> Self {
+        ProcessId {
+            name: name.into(),
+            generation,
+        }
     }
 }
 
@@ -52,7 +58,7 @@ impl FromStr for ProcessId {
         if name.is_empty() {
             return Err(BadProcessId(s.into()));
         }
-        Ok(ProcessId::new(Arc::from(name), generation))
+        Ok(ProcessId::new(name, generation))
     }
 }
 
@@ -102,7 +108,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_text() {
-        let id = ProcessId::new(Arc::from("web#api"), 42);
+        let id = ProcessId::new("web#api", 42);
         assert_eq!(id.to_string(), "web#api#42");
         assert_eq!("web#api#42".parse::<ProcessId>().unwrap(), id);
         assert!("web".parse::<ProcessId>().is_err());

@@ -14,6 +14,7 @@ pub mod id;
 pub mod launcher;
 pub mod logring;
 pub mod manager;
+pub mod name;
 pub mod signal;
 pub mod snapshot;
 pub mod spec;
@@ -33,6 +34,7 @@ pub use manager::{
     IfRunning, ManagerConfig, ManagerStats, ProcessManager, ShutdownOutcome, ShutdownReport,
     StopOptions,
 };
+pub use name::Name;
 pub use signal::Signal;
 pub use snapshot::{ExitInfo, InvariantViolation, LogCounters, ProcessSnapshot};
 pub use spec::{Command, EnvSpec, ProcessSpec, RestartMode, RestartPolicy};

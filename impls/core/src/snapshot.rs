@@ -49,7 +49,10 @@ pub struct LogCounters {
 /// Every field comes from the same moment: implementations build it under one lock acquisition,
 /// from one owner, or as one immutable value swapped atomically. The log counters are the one
 /// exception: they are monotonic and read beside the status, never older than it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Copy`: the name and a failure reason are interned ([`crate::Name`]), so a snapshot is plain
+/// data and copying one out of shared state writes nothing that other threads read.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessSnapshot {
     /// Which run this is.
     pub id: ProcessId,
@@ -123,7 +126,7 @@ impl ProcessSnapshot {
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         let fail = |what: &'static str| {
             Err(InvariantViolation {
-                id: self.id.clone(),
+                id: self.id,
                 what,
                 snapshot: format!("{self:?}"),
             })
@@ -188,13 +191,12 @@ impl ProcessSnapshot {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
 
     fn snap(status: Status) -> ProcessSnapshot {
-        let mut s = ProcessSnapshot::pending(ProcessId::new(Arc::from("a"), 1), 0);
+        let mut s = ProcessSnapshot::pending(ProcessId::new("a", 1), 0);
         s.status = status;
         s
     }
@@ -210,7 +212,7 @@ mod tests {
         s.started_at = Some(now);
         assert!(s.check_invariants().is_ok());
 
-        let mut t = s.clone();
+        let mut t = s;
         t.status = Status::Exited(3);
         assert!(t.check_invariants().is_err(), "terminal without end");
         t.ended_at = Some(now + Duration::from_millis(1));
@@ -221,7 +223,7 @@ mod tests {
         t.ended_at = Some(now - Duration::from_secs(1));
         assert!(t.check_invariants().is_err(), "end before start");
 
-        let mut f = snap(Status::Failed(Arc::from("no such file")));
+        let mut f = snap(Status::Failed("no such file".into()));
         assert!(f.check_invariants().is_err());
         f.ended_at = Some(now);
         assert!(f.check_invariants().is_ok());

@@ -24,14 +24,16 @@
 //! successors; a restart creates a new run with a new [`crate::ProcessId`].
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::name::Name;
 use crate::signal::Signal;
 
 /// Where one run of a process is in its life.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Copy`: the failure reason is interned ([`Name`]), kept out of line.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", content = "detail", rename_all = "snake_case")]
 pub enum Status {
     /// Registered; the spawn has not begun.
@@ -49,7 +51,7 @@ pub enum Status {
     /// Ended by this signal (SIGKILL after a stop timeout, or a signal from outside).
     Killed(Signal),
     /// Never ran: the spawn failed for this reason.
-    Failed(Arc<str>),
+    Failed(Name),
 }
 
 /// The tag of a [`Status`] without its payload, for tables and counters.

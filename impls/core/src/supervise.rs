@@ -4,10 +4,10 @@
 //! Keeping them here means the three designs differ only in how they store and synchronise
 //! state, which is what the comparison is about.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::launcher::Child;
+use crate::name::Name;
 use crate::signal::Signal;
 use crate::snapshot::{ExitInfo, ProcessSnapshot};
 use crate::status::{InvalidTransition, Status};
@@ -30,10 +30,7 @@ pub fn terminal_status(stop_requested: bool, exit: ExitInfo) -> Status {
 impl ProcessSnapshot {
     fn next(&self, to: Status) -> Result<ProcessSnapshot, InvalidTransition> {
         let status = self.status.transition(to)?;
-        Ok(ProcessSnapshot {
-            status,
-            ..self.clone()
-        })
+        Ok(ProcessSnapshot { status, ..*self })
     }
 
     /// `Pending -> Starting`, stamping `started_at`.
@@ -56,7 +53,7 @@ impl ProcessSnapshot {
         reason: &str,
         now: SystemTime,
     ) -> Result<ProcessSnapshot, InvalidTransition> {
-        let mut s = self.next(Status::Failed(Arc::from(reason)))?;
+        let mut s = self.next(Status::Failed(Name::new(reason)))?;
         s.ended_at = Some(now.max(s.started_at.unwrap_or(now)));
         Ok(s)
     }
@@ -184,7 +181,7 @@ mod tests {
     #[test]
     fn transition_helpers_keep_invariants() {
         let now = SystemTime::now();
-        let p = ProcessSnapshot::pending(ProcessId::new(Arc::from("a"), 1), 0);
+        let p = ProcessSnapshot::pending(ProcessId::new("a", 1), 0);
         let s = p.to_starting(now).unwrap();
         let r = s.to_running(42).unwrap();
         r.check_invariants().unwrap();
@@ -200,7 +197,7 @@ mod tests {
 
     #[test]
     fn latch_wakes_waiters() {
-        let latch = Arc::new(ExitLatch::new());
+        let latch = std::sync::Arc::new(ExitLatch::new());
         let l2 = latch.clone();
         let t = std::thread::spawn(move || l2.wait());
         latch.set();

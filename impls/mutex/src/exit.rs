@@ -65,7 +65,7 @@ impl Shared {
         self.counters.active.fetch_sub(1, Ordering::Relaxed);
         run.ended.set();
         if let Some((cancel, backoff)) = restart {
-            self.schedule_restart(run.id.clone(), cancel, backoff);
+            self.schedule_restart(run.id, cancel, backoff);
         }
     }
 

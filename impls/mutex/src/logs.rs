@@ -41,10 +41,7 @@ impl Shared {
         for run in &runs {
             // Each ring keeps its own newest `limit`; the merge below keeps the newest overall.
             let lines = run.log().search(&matcher, query.limit);
-            hits.extend(lines.into_iter().map(|line| LogMatch {
-                id: run.id.clone(),
-                line,
-            }));
+            hits.extend(lines.into_iter().map(|line| LogMatch { id: run.id, line }));
         }
         hits.sort_unstable_by(|a, b| {
             (a.line.at, &a.id, a.line.seq).cmp(&(b.line.at, &b.id, b.line.seq))

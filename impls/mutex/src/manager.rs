@@ -192,7 +192,7 @@ impl Shared {
                 .map(|entry| entry.slot.read().view())
                 .collect()
         };
-        all.sort_unstable_by(|a, b| a.id.name.cmp(&b.id.name));
+        all.sort_unstable_by_key(|a| a.id.name);
         all
     }
 

@@ -83,7 +83,7 @@ impl Slot {
     /// The current snapshot, log counters included: the whole status read.
     #[inline]
     pub(crate) fn view(&self) -> ProcessSnapshot {
-        self.run.with_logs(self.snapshot.clone())
+        self.run.with_logs(self.snapshot)
     }
 
     /// The status kind of the current run.
@@ -104,8 +104,8 @@ impl Slot {
             Ok(())
         } else if asked.generation < current.generation {
             Err(ProcessError::Superseded {
-                asked: asked.clone(),
-                current: current.clone(),
+                asked: *asked,
+                current: *current,
             })
         } else {
             Err(ProcessError::NotFound {
@@ -123,14 +123,12 @@ impl Slot {
     ) -> Result<()> {
         if !std::ptr::eq(Arc::as_ptr(&self.run), run) {
             return Err(ProcessError::Superseded {
-                asked: run.id.clone(),
-                current: self.snapshot.id.clone(),
+                asked: run.id,
+                current: self.snapshot.id,
             });
         }
-        let next = step(&self.snapshot).map_err(|source| ProcessError::Transition {
-            id: run.id.clone(),
-            source,
-        })?;
+        let next = step(&self.snapshot)
+            .map_err(|source| ProcessError::Transition { id: run.id, source })?;
         if next.status.is_terminal() {
             run.record_end(&next);
         }
@@ -207,7 +205,7 @@ pub(crate) fn not_found(name: &str) -> ProcessError {
 /// The error for a stop or restart of a run whose spawn is in flight.
 pub(crate) fn busy(snapshot: &ProcessSnapshot) -> ProcessError {
     ProcessError::Busy {
-        id: snapshot.id.clone(),
+        id: snapshot.id,
         status: snapshot.status.kind(),
     }
 }

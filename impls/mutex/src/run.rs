@@ -88,12 +88,12 @@ impl Run {
     /// Records the terminal snapshot. Called under the entry's write lock, in the same critical
     /// section that makes the run terminal, so no reader can see the run replaced before this.
     pub(crate) fn record_end(&self, snapshot: &ProcessSnapshot) {
-        *self.terminal.lock() = Some(snapshot.clone());
+        *self.terminal.lock() = Some(*snapshot);
     }
 
     /// The terminal snapshot with its final log counters, once the run has ended.
     pub(crate) fn final_snapshot(&self) -> Option<ProcessSnapshot> {
-        let snapshot = self.terminal.lock().clone()?;
+        let snapshot = (*self.terminal.lock())?;
         Some(self.with_logs(snapshot))
     }
 

@@ -98,7 +98,7 @@ impl Shared {
         for (plan, _) in &stopping {
             let run = plan.run();
             run.ended.wait();
-            report.processes.push((run.id.clone(), outcome(run)));
+            report.processes.push((run.id, outcome(run)));
         }
         for helper in settling {
             match helper.join() {
@@ -107,7 +107,7 @@ impl Shared {
                 Err(_) => tracing::error!("a shutdown helper thread panicked"),
             }
         }
-        report.processes.sort_by(|a, b| a.0.cmp(&b.0));
+        report.processes.sort_by_key(|a| a.0);
         report
     }
 }
@@ -124,10 +124,10 @@ fn stop_once_settled(
     match plan {
         Ok(Some(plan)) => {
             let run = plan.execute_by(kill_at);
-            Some((run.id.clone(), outcome(&run)))
+            Some((run.id, outcome(&run)))
         }
         // The spawn failed, or the child exited at once: it ended by itself.
-        Ok(None) => Some((run.id.clone(), ShutdownOutcome::AlreadyEnded)),
+        Ok(None) => Some((run.id, ShutdownOutcome::AlreadyEnded)),
         Err(error) => {
             tracing::error!(%error, "shutdown could not stop a run that was starting");
             None

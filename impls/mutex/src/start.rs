@@ -108,7 +108,7 @@ impl Shared {
             return match if_running {
                 IfRunning::ReturnExisting => Ok(Claim::Existing(slot.view())),
                 IfRunning::Error => Err(ProcessError::AlreadyRunning {
-                    id: slot.snapshot.id.clone(),
+                    id: slot.snapshot.id,
                     status: slot.kind(),
                 }),
             };
@@ -145,12 +145,9 @@ impl Shared {
     ) -> Result<(Arc<Run>, ProcessSnapshot)> {
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let id = ProcessId::new(Arc::clone(&spec.name), generation);
-        let snapshot = ProcessSnapshot::pending(id.clone(), restarts)
+        let snapshot = ProcessSnapshot::pending(id, restarts)
             .to_starting(SystemTime::now())
-            .map_err(|source| ProcessError::Transition {
-                id: id.clone(),
-                source,
-            })?;
+            .map_err(|source| ProcessError::Transition { id, source })?;
         let run = Arc::new(Run::new(id, Arc::clone(spec), self.config.log_ring));
         Ok((run, snapshot))
     }
@@ -206,10 +203,7 @@ impl Shared {
         self.counters.active.fetch_sub(1, Ordering::Relaxed);
         run.settle_and_end();
         match recorded {
-            Ok(()) => ProcessError::SpawnFailed {
-                id: run.id.clone(),
-                reason,
-            },
+            Ok(()) => ProcessError::SpawnFailed { id: run.id, reason },
             Err(error) => error,
         }
     }

@@ -141,7 +141,7 @@ impl Shared {
                     let retired = slot.take_pending();
                     if !retired.cancelled_restart() {
                         return Err(ProcessError::NotRunning {
-                            id: slot.snapshot.id.clone(),
+                            id: slot.snapshot.id,
                             status: slot.kind(),
                         });
                     }

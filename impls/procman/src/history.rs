@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use procman_core::{
-    Child, ChildEvents, ExitInfo, LaunchError, Launcher, LogChunk, LogLine, LogMatcher, OutputLine,
-    ProcessId, ProcessSpec,
+    Child, ChildEvents, ExitInfo, LaunchError, Launcher, LogChunk, LogLine, LogMatcher, Name,
+    OutputLine, ProcessId, ProcessSpec,
 };
 
 /// Lines kept of every ended run however tight the byte budget: enough for an error's tail.
@@ -161,7 +161,7 @@ impl RunRecord {
 #[derive(Debug, Default)]
 pub struct History {
     config: HistoryConfig,
-    runs: Mutex<BTreeMap<Arc<str>, VecDeque<Arc<RunRecord>>>>,
+    runs: Mutex<BTreeMap<Name, VecDeque<Arc<RunRecord>>>>,
     bytes: std::sync::atomic::AtomicUsize,
 }
 
@@ -174,7 +174,7 @@ impl History {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<Arc<str>, VecDeque<Arc<RunRecord>>>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<Name, VecDeque<Arc<RunRecord>>>> {
         self.runs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -207,13 +207,13 @@ impl History {
 
     fn begin(&self, id: &ProcessId, pid: u32) -> Arc<RunRecord> {
         let record = Arc::new(RunRecord {
-            id: id.clone(),
+            id: *id,
             pid,
             started_at: SystemTime::now(),
             state: Mutex::new(RunState::default()),
         });
         let mut runs = self.lock();
-        let list = runs.entry(Arc::clone(&id.name)).or_default();
+        let list = runs.entry(id.name).or_default();
         list.push_back(Arc::clone(&record));
         while list.len() > self.config.runs.max(1) {
             if let Some(old) = list.pop_front() {

@@ -219,7 +219,7 @@ fn pump(
             }
             painter.system(out, Tone::Info, &format!("restarted as {}", snap.id))?;
         }
-        w.id = Some(snap.id.clone());
+        w.id = Some(snap.id);
         w.cursor = 0;
         w.end_reported = false;
     }

@@ -128,6 +128,29 @@ pub const CATALOGUE: &[SeededBug] = &[
             shuttle(Workload::Model("snapshot_consistency"), Finding::Invariant),
         ],
     },
+    SeededBug {
+        feature: "seeded-bug-registry-store-not-cas",
+        design: "atomic",
+        what: "the copy-on-write registry stores its grown index instead of compare-and-swapping \
+               it, so a name another start added meanwhile is lost",
+        detections: &[
+            loom("distinct_names_register", Finding::Contract),
+            shuttle(
+                Workload::Model("distinct_names_register"),
+                Finding::Contract,
+            ),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-intern-check-then-insert",
+        design: "atomic",
+        what: "the name interner (procman-core, shared by every design) looks a text up and \
+               inserts it under two lock acquisitions, so two threads leak two copies of one name",
+        detections: &[
+            loom("intern_race", Finding::DuplicateRun),
+            shuttle(Workload::Model("intern_race"), Finding::DuplicateRun),
+        ],
+    },
     // ---- mutex ----
     SeededBug {
         feature: "seeded-bug-check-then-insert",

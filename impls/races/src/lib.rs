@@ -110,6 +110,8 @@ macro_rules! __with_models {
             restart_races_status,
             readers_never_wait_for_a_stop,
             concurrent_stops_join,
+            distinct_names_register,
+            intern_race,
         }
     };
 }

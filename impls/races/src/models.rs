@@ -15,6 +15,8 @@
 //! | [`restart_races_status`] | a restart and a reader | the reader sees one old and one new run, in order; one child at the end |
 //! | [`readers_never_wait_for_a_stop`] | a stop of a child that ignores SIGTERM, and a reader that must finish before the child may die | the read completes (a stop holding a lock the reader needs is a deadlock) |
 //! | [`concurrent_stops_join`] | two stops of one run | both return the same terminal snapshot (or the later one finds it ended) |
+//! | [`distinct_names_register`] | two starts of two new names (two registry publishes) | both names are found by `status` and `list`, in name order |
+//! | [`intern_race`] | two threads interning one new text ([`procman_core::name::Interner`]) | both get the same pointer: one copy per text |
 
 use procman_core::sync::thread;
 use procman_core::{
@@ -66,6 +68,14 @@ pub const MODELS: &[Model] = &[
     Model {
         name: "concurrent_stops_join",
         body: concurrent_stops_join,
+    },
+    Model {
+        name: "distinct_names_register",
+        body: distinct_names_register,
+    },
+    Model {
+        name: "intern_race",
+        body: intern_race,
     },
 ];
 
@@ -164,7 +174,7 @@ pub fn stop_races_natural_exit(make: MakeManager) -> Body {
             fail(Finding::DuplicateRun, format!("{end:?} is not {started:?}"));
         }
         match (&stopped, &end.status) {
-            (Ok(snapshot), Status::Stopped) if checked(snapshot.clone()) == end => {}
+            (Ok(snapshot), Status::Stopped) if checked(*snapshot) == end => {}
             (Err(ProcessError::NotRunning { id, status }), Status::Exited(3))
                 if *id == started.id && *status == StatusKind::Exited => {}
             _ => fail(
@@ -233,7 +243,7 @@ pub fn shutdown_races_start(make: MakeManager) -> Body {
         };
         world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
         for snapshot in world.manager.list() {
-            if !checked(snapshot.clone()).status.is_terminal() {
+            if !checked(snapshot).status.is_terminal() {
                 fail(
                     Finding::Leak,
                     format!(
@@ -352,7 +362,7 @@ pub fn concurrent_stops_join(make: MakeManager) -> Body {
         let theirs = other.join().expect("the other stopper panicked");
         let end = ok("status after both stops", world.manager.status(name()));
         let answers_agree = |a: &procman_core::Result<ProcessSnapshot>| match a {
-            Ok(snapshot) => checked(snapshot.clone()) == end,
+            Ok(snapshot) => checked(*snapshot) == end,
             Err(ProcessError::NotRunning { id, .. }) => *id == started.id,
             Err(_) => false,
         };
@@ -372,5 +382,71 @@ pub fn concurrent_stops_join(make: MakeManager) -> Body {
             );
         }
         world.finish();
+    })
+}
+
+/// Two starts of two names the registry has never seen: each publishes a new registry (the
+/// copy-on-write form installs a grown index by compare-and-swap), and neither may lose the
+/// other's name. Afterwards both are found by name and `list` returns both, in name order.
+pub fn distinct_names_register(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let other = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.start(spec("api"), IfRunning::Error))
+        };
+        let web = ok("a start", world.manager.start(spec(NAME), IfRunning::Error));
+        let api = ok("a start", other.join().expect("the other starter panicked"));
+        for (asked, started) in [(NAME, &web), ("api", &api)] {
+            let now = ok(
+                "status of a started name",
+                world.manager.status(Target::Name(asked)),
+            );
+            if now.id != started.id {
+                fail(
+                    Finding::Contract,
+                    format!("{asked} was started as {started:?} but reads {now:?}"),
+                );
+            }
+        }
+        let listed: Vec<_> = world
+            .manager
+            .list()
+            .into_iter()
+            .map(|s| checked(s).id.name)
+            .collect();
+        if listed.len() != 2 || &*listed[0] != "api" || &*listed[1] != NAME {
+            fail(
+                Finding::Contract,
+                format!("list after starting api and {NAME} gave {listed:?}"),
+            );
+        }
+        world.finish();
+    })
+}
+
+/// Two threads intern one text no one has interned, in a table over the checker's mutex (the
+/// same `Interner` code the process-wide table runs): both must get the same pointer, or the
+/// table holds two copies of one name and pointer equality of names is broken.
+pub fn intern_race(_make: MakeManager) -> Body {
+    use procman_core::name::{InternSet, Interner};
+    use procman_core::sync::{Arc, Mutex};
+    Box::new(move || {
+        let table: Arc<Interner<Mutex<InternSet>>> = Arc::new(Interner::default());
+        let other = {
+            let table = table.clone();
+            thread::spawn(move || table.intern("web") as *const str as *const u8 as usize)
+        };
+        let mine = table.intern("web") as *const str as *const u8 as usize;
+        let theirs = other.join().expect("the other interner panicked");
+        if mine != theirs || table.len() != 1 {
+            fail(
+                Finding::DuplicateRun,
+                format!(
+                    "one text interned as two copies ({mine:#x}, {theirs:#x}; {} in the table)",
+                    table.len()
+                ),
+            );
+        }
     })
 }

@@ -85,7 +85,7 @@ impl World {
         let report = self.manager.shutdown(SHUTDOWN_DEADLINE);
         let after = self.manager.list();
         for snapshot in &after {
-            checked(snapshot.clone());
+            checked(*snapshot);
             if !snapshot.status.is_terminal() {
                 fail(
                     Finding::Leak,
@@ -201,7 +201,7 @@ impl Monotone {
                 );
             }
         }
-        self.last = Some(snapshot.clone());
+        self.last = Some(snapshot);
         snapshot
     }
 }

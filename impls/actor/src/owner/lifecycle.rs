@@ -9,8 +9,8 @@ use std::time::{Instant, SystemTime};
 
 use procman_core::sync::Arc;
 use procman_core::{
-    Child, ExitInfo, IfRunning, LogRing, OutputLine, ProcessError, ProcessId, ProcessSnapshot,
-    ProcessSpec, Result as PmResult, StatusKind,
+    Child, ExitInfo, IfRunning, LogRing, Name, OutputLine, ProcessError, ProcessId,
+    ProcessSnapshot, ProcessSpec, Result as PmResult, StatusKind,
 };
 
 use super::state::{Entry, Live, Run, State, current_in};
@@ -50,7 +50,7 @@ impl State {
                 return match if_running {
                     IfRunning::ReturnExisting => Ok(Begun::Existing(entry.run.snapshot())),
                     IfRunning::Error => Err(ProcessError::AlreadyRunning {
-                        id: entry.run.id().clone(),
+                        id: *entry.run.id(),
                         status: entry.run.kind(),
                     }),
                 };
@@ -65,7 +65,7 @@ impl State {
             }
             None => 0,
         };
-        let run = self.next_run(spec.name.clone(), restarts)?;
+        let run = self.next_run(Name::new(&spec.name), restarts)?;
         Ok(Begun::Launch(self.install(run, Some(spec))))
     }
 
@@ -82,16 +82,16 @@ impl State {
             return Ok(Begun::Existing(entry.run.snapshot()));
         }
         let restarts = entry.run.snapshot.restarts + 1;
-        let run = self.next_run(id.name.clone(), restarts)?;
+        let run = self.next_run(id.name, restarts)?;
         self.stats.restarted += 1;
         Ok(Begun::Launch(self.install(run, None)))
     }
 
     /// A new `Starting` run with the next generation.
-    fn next_run(&mut self, name: Arc<str>, restarts: u32) -> PmResult<Run> {
+    fn next_run(&mut self, name: Name, restarts: u32) -> PmResult<Run> {
         self.generation += 1;
         let id = ProcessId::new(name, self.generation);
-        let snapshot = ProcessSnapshot::pending(id.clone(), restarts)
+        let snapshot = ProcessSnapshot::pending(id, restarts)
             .to_starting(SystemTime::now())
             .map_err(|source| ProcessError::Transition { id, source })?;
         self.stats.started += 1;
@@ -107,8 +107,8 @@ impl State {
     /// Makes `run` its name's current run (cancelling a pending automatic restart) and returns
     /// the ticket to spawn it. `spec` replaces the name's spec (a manual start).
     fn install(&mut self, run: Run, spec: Option<Arc<ProcessSpec>>) -> Ticket {
-        let id = run.id().clone();
-        let (spec, retired) = match self.registry.entry(id.name.clone()) {
+        let id = *run.id();
+        let (spec, retired) = match self.registry.entry(id.name) {
             hash_map::Entry::Occupied(mut slot) => {
                 let entry = slot.get_mut();
                 if let Some(spec) = spec {
@@ -184,10 +184,7 @@ impl State {
         self.stats.failed += 1;
         self.stats.active -= 1;
         self.settle_for_shutdown(id);
-        ProcessError::SpawnFailed {
-            id: id.clone(),
-            reason,
-        }
+        ProcessError::SpawnFailed { id: *id, reason }
     }
 
     /// `Attached`: the snapshot after attach; `ShuttingDown` if a shutdown began meanwhile (the
@@ -248,7 +245,7 @@ impl State {
             && let Some(at) = Instant::now().checked_add(policy.backoff(entry.automatic_restarts))
         {
             entry.restart_pending = true;
-            self.timers.schedule(at, TimerJob::Restart(id.clone()));
+            self.timers.schedule(at, TimerJob::Restart(*id));
         }
     }
 
@@ -264,7 +261,7 @@ impl State {
         entry.restart_pending = false;
         entry.automatic_restarts += 1;
         let restarts = entry.run.snapshot.restarts + 1;
-        match self.next_run(id.name.clone(), restarts) {
+        match self.next_run(id.name, restarts) {
             Ok(run) => {
                 self.stats.restarted += 1;
                 let ticket = self.install(run, None);

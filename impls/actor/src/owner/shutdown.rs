@@ -83,9 +83,7 @@ impl State {
         };
         match job {
             Some(job) => plan.jobs.push(job),
-            None => plan
-                .settled
-                .push((id.clone(), ShutdownOutcome::AlreadyEnded)),
+            None => plan.settled.push((*id, ShutdownOutcome::AlreadyEnded)),
         }
         *awaiting -= 1;
         if *awaiting == 0
@@ -113,7 +111,7 @@ fn stop_job(entry: &mut Entry) -> Option<StopJob> {
     }
     let live = run.live.as_ref()?;
     Some(StopJob {
-        id: run.id().clone(),
+        id: *run.id(),
         child: live.child.clone(),
         end: live.end.end().clone(),
         signal: entry.spec.stop_signal,

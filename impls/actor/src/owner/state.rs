@@ -10,7 +10,7 @@ use procman_core::sync::Arc;
 use procman_core::sync::channel::Sender;
 use procman_core::{
     Child, InvalidTransition, LogChunk, LogCounters, LogMatch, LogMatcher, LogRing, ManagerConfig,
-    ManagerStats, ProcessError, ProcessId, ProcessSnapshot, ProcessSpec, Result as PmResult,
+    ManagerStats, Name, ProcessError, ProcessId, ProcessSnapshot, ProcessSpec, Result as PmResult,
     StatusKind,
 };
 
@@ -21,7 +21,7 @@ use crate::messages::{Key, NameKey};
 use crate::run_end::EndPublisher;
 
 /// Every name ever started, by name.
-pub(crate) type Registry = HashMap<Arc<str>, Entry, foldhash::fast::RandomState>;
+pub(crate) type Registry = HashMap<Name, Entry, foldhash::fast::RandomState>;
 
 /// One name: its spec and its current run.
 pub(crate) struct Entry {
@@ -78,14 +78,14 @@ impl Run {
                 lines: self.log.total(),
                 dropped: self.log.dropped(),
             },
-            ..self.snapshot.clone()
+            ..self.snapshot
         }
     }
 
     /// The `Transition` error of this run.
     pub(crate) fn refused(&self, source: InvalidTransition) -> ProcessError {
         ProcessError::Transition {
-            id: self.id().clone(),
+            id: *self.id(),
             source,
         }
     }
@@ -171,10 +171,7 @@ impl State {
                     .log
                     .search(matcher, limit)
                     .into_iter()
-                    .map(|line| LogMatch {
-                        id: id.clone(),
-                        line,
-                    }),
+                    .map(|line| LogMatch { id: *id, line }),
             );
         };
         match name {
@@ -214,8 +211,8 @@ fn check_generation(entry: &Entry, key: &Key) -> PmResult<()> {
         None => Ok(()),
         Some(g) if g == current.generation => Ok(()),
         Some(g) if g < current.generation => Err(ProcessError::Superseded {
-            asked: ProcessId::new(current.name.clone(), g),
-            current: current.clone(),
+            asked: ProcessId::new(current.name, g),
+            current: *current,
         }),
         Some(_) => Err(not_found(&current.name)),
     }

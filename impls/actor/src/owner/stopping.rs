@@ -16,7 +16,7 @@ impl State {
         match entry.run.kind() {
             StatusKind::Running | StatusKind::Stopping => begin_stop(entry, force),
             status @ (StatusKind::Pending | StatusKind::Starting) => Err(ProcessError::Busy {
-                id: entry.run.id().clone(),
+                id: *entry.run.id(),
                 status,
             }),
             _ if entry.restart_pending => {
@@ -24,7 +24,7 @@ impl State {
                 Ok(StopPlan::Done(entry.run.snapshot()))
             }
             status => Err(ProcessError::NotRunning {
-                id: entry.run.id().clone(),
+                id: *entry.run.id(),
                 status,
             }),
         }
@@ -36,7 +36,7 @@ impl State {
             return Err(ProcessError::ShuttingDown);
         }
         let entry = entry_in(&mut self.registry, key)?;
-        let id = entry.run.id().clone();
+        let id = *entry.run.id();
         match entry.run.kind() {
             StatusKind::Running | StatusKind::Stopping => Ok(RestartPlan::StopFirst {
                 id,

@@ -22,7 +22,7 @@ fn start_status_list_stop() {
         assert!(started.pid.is_some());
         assert_eq!(status(m, "web"), started);
         assert_eq!(m.status(Target::Id(&started.id)).unwrap(), started);
-        assert_eq!(m.list(), vec![started.clone()]);
+        assert_eq!(m.list(), vec![started]);
         let stats = m.stats();
         assert_eq!((stats.active, stats.started, stats.failed), (1, 1, 0));
 
@@ -50,7 +50,7 @@ fn if_running_decides_for_a_live_name() {
         assert_eq!(
             err,
             ProcessError::AlreadyRunning {
-                id: first.id.clone(),
+                id: first.id,
                 status: Status::Running.kind()
             }
         );
@@ -73,7 +73,7 @@ fn a_new_run_supersedes_the_ended_one() {
             Err(ProcessError::Superseded { ref asked, ref current })
                 if *asked == first.id && *current == second.id
         ));
-        let future = ProcessId::new("a".into(), second.id.generation + 10);
+        let future = ProcessId::new("a", second.id.generation + 10);
         assert!(matches!(
             m.status(Target::Id(&future)),
             Err(ProcessError::NotFound { .. })

@@ -42,8 +42,8 @@ fn each_registry(test: impl Fn(Fixture)) {
 fn each_registry_with(config: ManagerConfig, test: impl Fn(Fixture)) {
     type Make = fn(Arc<dyn procman_core::Launcher>, ManagerConfig) -> AtomicManager;
     let makers: [(&str, Make); 2] = [
-        ("dashmap", AtomicManager::new),
-        ("cow", AtomicManager::with_cow_registry),
+        ("dashmap", AtomicManager::with_sharded_registry),
+        ("cow", AtomicManager::new),
     ];
     for (kind, make) in makers {
         let launcher = SimLauncher::new();

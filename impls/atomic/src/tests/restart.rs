@@ -50,7 +50,7 @@ fn restart_of_an_ended_run_starts_it_again() {
         assert_eq!(ended.status, Status::Exited(2));
         f.launcher.script("job", SimScript::long_running());
         let again = m.restart(Target::Name("job")).unwrap();
-        assert_eq!((again.status.clone(), again.restarts), (Status::Running, 1));
+        assert_eq!((again.status, again.restarts), (Status::Running, 1));
         let stats = m.stats();
         assert_eq!((stats.started, stats.restarted, stats.active), (2, 1, 1));
     });
@@ -232,7 +232,7 @@ fn restart_returns_a_run_another_client_started_after_the_stop() {
             assert_eq!(restarted.id, other.id);
             assert_eq!(restarted.status, Status::Running);
             let now = status(m, "a");
-            assert_eq!((now.id, now.status), (other.id.clone(), Status::Running));
+            assert_eq!((now.id, now.status), (other.id, Status::Running));
             assert_eq!(f.launcher.spawn_count(), 2);
             assert_eq!(f.launcher.live_count(), 1);
             let stats = m.stats();

@@ -26,7 +26,7 @@ fn shutdown_stops_every_live_run_and_refuses_new_work() {
         m.start(spec("done"), IfRunning::ReturnExisting).unwrap();
 
         let report = m.shutdown(Duration::from_millis(20));
-        let mut reported: Vec<_> = report.processes.iter().map(|(id, _)| id.clone()).collect();
+        let mut reported: Vec<_> = report.processes.iter().map(|(id, _)| *id).collect();
         reported.sort();
         assert_eq!(reported, live, "exactly the live runs");
         assert_eq!(report.count(ShutdownOutcome::Graceful), 2);
@@ -116,7 +116,7 @@ fn shutdown_waits_for_a_start_in_flight_and_stops_its_run() {
             let report = stopper.join().unwrap();
             assert_eq!(
                 report.processes,
-                vec![(started.id.clone(), ShutdownOutcome::Graceful)],
+                vec![(started.id, ShutdownOutcome::Graceful)],
                 "the start that entered before the flag had its run stopped"
             );
         });

@@ -21,6 +21,7 @@ use parking_lot::{Condvar, Mutex};
 use super::{Child, ChildEvents, LaunchError, Launcher, timer};
 use crate::id::ProcessId;
 use crate::logring::{OutputLine, Stream};
+use crate::name::Name;
 use crate::signal::Signal;
 use crate::snapshot::ExitInfo;
 use crate::spec::ProcessSpec;
@@ -120,7 +121,7 @@ struct SimChildInner {
 
 #[derive(Default)]
 struct Registry {
-    live: Mutex<HashMap<Arc<str>, Arc<SimChildInner>>>,
+    live: Mutex<HashMap<Name, Arc<SimChildInner>>>,
     exits: AtomicU64,
     spawns: AtomicU64,
 }
@@ -325,16 +326,13 @@ impl Launcher for SimLauncher {
             return Err(LaunchError(format!("simulated spawn of {id}: {message}")));
         }
         let inner = Arc::new(SimChildInner {
-            id: id.clone(),
+            id: *id,
             pid: self.next_pid.fetch_add(1, Ordering::Relaxed),
             script,
             state: Mutex::new(ChildState::default()),
             launcher: self.registry.clone(),
         });
-        self.registry
-            .live
-            .lock()
-            .insert(id.name.clone(), inner.clone());
+        self.registry.live.lock().insert(id.name, inner.clone());
         self.registry.spawns.fetch_add(1, Ordering::Relaxed);
         Ok(Box::new(SimChild { inner }))
     }

@@ -96,7 +96,7 @@ fn shutdown_waits_for_a_spawn_in_flight_and_stops_it() {
     let report = shutdown.join().unwrap();
     assert_eq!(
         report.processes,
-        vec![(started.id.clone(), ShutdownOutcome::Graceful)]
+        vec![(started.id, ShutdownOutcome::Graceful)]
     );
     assert_eq!(status(&m, "slow").status, Status::Stopped);
     assert_eq!(gate.inner.live_count(), 0);

@@ -282,7 +282,7 @@ impl Launcher for OsLauncher {
             )));
         }
         Ok(Box::new(OsChild {
-            id: id.clone(),
+            id: *id,
             leader,
             scope,
             attach: Mutex::new(Some(attach)),
