@@ -5,67 +5,23 @@
 //! allocations land in the process-wide count.
 #![cfg(not(any(feature = "loom", feature = "shuttle")))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
 use procman_actor::ActorManager;
+use procman_alloc_count::{CountingAllocator, process_counts, thread_counts};
 use procman_core::{
     IfRunning, ManagerConfig, ProcessManager, ProcessSpec, SimLauncher, SimScript, Target,
 };
 
-/// The system allocator, counting calls and bytes (a `realloc` counts as one allocation).
-struct Counting;
-
-static PROCESS_ALLOCS: AtomicU64 = AtomicU64::new(0);
-static PROCESS_BYTES: AtomicU64 = AtomicU64::new(0);
-
-std::thread_local! {
-    // Const-initialised and without a destructor: touching them never allocates.
-    static THREAD_ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count(size: usize) {
-    PROCESS_ALLOCS.fetch_add(1, Ordering::Relaxed);
-    PROCESS_BYTES.fetch_add(size as u64, Ordering::Relaxed);
-    let _ = THREAD_ALLOCS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; counting
-// touches only atomics and a const thread-local, neither of which allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size);
-        // SAFETY: `ptr` and `layout` come from this allocator, which is `System`'s.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` and `layout` come from this allocator, which is `System`'s.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+/// The project's counting allocator (a `realloc` counts as one allocation). Its process-wide
+/// counts see the owner thread's allocations: they happen before the reply the caller waits for.
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Allocations per op: (on the calling thread, in the whole process, bytes in the whole process).
 #[derive(Debug)]
@@ -79,17 +35,19 @@ fn measure(ops: u64, mut op: impl FnMut()) -> PerOp {
     for _ in 0..ops / 10 {
         op(); // warm-up: first-use allocations (thread slot, queue capacity) are not per-op costs
     }
-    let thread_before = THREAD_ALLOCS.with(Cell::get);
-    let allocs_before = PROCESS_ALLOCS.load(Ordering::SeqCst);
-    let bytes_before = PROCESS_BYTES.load(Ordering::SeqCst);
+    let (thread_before, process_before) = (thread_counts(), process_counts());
     for _ in 0..ops {
         op();
     }
+    let (thread, process) = (
+        thread_counts().since(thread_before),
+        process_counts().since(process_before),
+    );
     let per = |n: u64| n as f64 / ops as f64;
     PerOp {
-        caller: per(THREAD_ALLOCS.with(Cell::get) - thread_before),
-        process: per(PROCESS_ALLOCS.load(Ordering::SeqCst) - allocs_before),
-        bytes: per(PROCESS_BYTES.load(Ordering::SeqCst) - bytes_before),
+        caller: per(thread.allocs),
+        process: per(process.allocs),
+        bytes: per(process.bytes),
     }
 }
 

@@ -1,52 +1,18 @@
 //! The status path allocates nothing: a counting global allocator for this test binary counts
 //! the allocations of the calling thread only, so tests running beside it do not disturb it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use procman_core::{IfRunning, ProcessManager, Target};
 
 use super::{each_registry, spec};
 
-thread_local! {
-    /// Allocations made by this thread. A const-initialised `Cell<u64>` needs no destructor, so
-    /// it is usable at any point of a thread's life.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// The system allocator, counting per thread.
-struct CountingAllocator;
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so this
-// allocator upholds exactly the guarantees `System` does; the counting touches only a
-// thread-local `Cell` and never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System` through this allocator, with this `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract for `realloc` is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+static ALLOCATOR: procman_alloc_count::CountingAllocator = procman_alloc_count::CountingAllocator;
 
 /// Allocations `f` makes on this thread.
 fn allocations_of(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = procman_alloc_count::thread_counts();
     f();
-    ALLOCATIONS.with(Cell::get) - before
+    procman_alloc_count::thread_counts().since(before).allocs
 }
 
 #[test]
