@@ -308,6 +308,9 @@ pub struct Operation {
     pub group: &'static str,
     /// The parameter, `=cores` resolved per side.
     pub parameter: Option<&'static str>,
+    /// The Rust bench's parameter where it differs (its group has a dimension the Go peer
+    /// fixes: `concurrent_status_spread` also runs one shared name, `names=1`).
+    pub rust_parameter: Option<&'static str>,
 }
 
 /// The operations of the headline table, in order.
@@ -316,56 +319,67 @@ pub const OPERATIONS: &[Operation] = &[
         label: "status by name, 1 thread",
         group: "single_process_read",
         parameter: None,
+        rust_parameter: None,
     },
     Operation {
         label: "status over 100 names, 1 per CPU",
         group: "concurrent_status_spread",
         parameter: Some("readers=cores"),
+        rust_parameter: Some("names=100/readers=cores"),
     },
     Operation {
         label: "status over 100 names, 10 threads",
         group: "concurrent_status_spread",
         parameter: Some("readers=10"),
+        rust_parameter: Some("names=100/readers=10"),
     },
     Operation {
         label: "same name, 1 per CPU",
         group: "concurrent_process_read",
         parameter: Some("readers=cores"),
+        rust_parameter: None,
     },
     Operation {
         label: "same name, 10 threads",
         group: "concurrent_process_read",
         parameter: Some("readers=10"),
+        rust_parameter: None,
     },
     Operation {
         label: "status beside a non-sleeping writer",
         group: "writer_reader_contention",
         parameter: Some("busy_writer"),
+        rust_parameter: None,
     },
     Operation {
         label: "status beside the seed's sleeping writer",
         group: "writer_reader_contention",
         parameter: Some("sleeping_writer"),
+        rust_parameter: None,
     },
     Operation {
         label: "1-in-5 write mix, 50 names",
         group: "mixed_workload",
         parameter: Some("workers=cores"),
+        rust_parameter: None,
     },
     Operation {
         label: "registry read, key built per call",
         group: "registry_read",
         parameter: Some("readers=cores"),
+        rust_parameter: None,
     },
     Operation {
         label: "state update (restart)",
         group: "state_update",
         parameter: None,
+        rust_parameter: None,
     },
     Operation {
         label: "list of 100",
         group: "list_100",
         parameter: None,
+        rust_parameter: None,
     },
 ];
 
@@ -402,7 +416,8 @@ pub fn head_rows<'a>(seeds: Option<&'a SeedsFile>, go: &'a GoPeerFile) -> Vec<He
         for &design in DESIGNS {
             let rust = seeds.and_then(|s| {
                 let p = op
-                    .parameter
+                    .rust_parameter
+                    .or(op.parameter)
                     .map(|p| p.replace("=cores", &format!("={}", s.provenance.logical_cpus)));
                 s.find(op.group, "", p.as_deref(), design)
             });
