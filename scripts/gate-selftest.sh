@@ -8,7 +8,7 @@
 #
 # Cases, each `harness gate --base HEAD --quick` on the working tree:
 #   unchanged        no change: every run must pass (exit 0)
-#   instructions     inject-atomic-status-instructions (+~5 % instructions on atomic `status`)
+#   instructions     inject-atomic-status-instructions (+5.2 % instructions on atomic `status`)
 #   latency          inject-atomic-status-latency (busy time in atomic `status`, ~1.3x its p99)
 # A detection counts when the run exits 1 with a REGRESSED row naming the atomic design.
 # Writes every run's table and a summary to target/gate-selftest/.
