@@ -128,30 +128,14 @@ impl Entry {
         }
     }
 
-    /// Whether `target` names the run in `state`: by name always; by id only for its
-    /// generation. An older generation of this name is [`ProcessError::Superseded`]; any other
-    /// id is [`ProcessError::NotFound`]. Allocates only on the error paths.
+    /// Whether `target` names the run in `state`: the contract's rule,
+    /// [`Target::check_run`], with this name's first generation.
     #[inline]
     pub(crate) fn check_target(
         &self,
         target: Target<'_>,
         state: &RunState,
     ) -> Result<(), ProcessError> {
-        let Target::Id(asked) = target else {
-            return Ok(());
-        };
-        let current = &state.snapshot.id;
-        if asked.generation == current.generation {
-            Ok(())
-        } else if (self.first_generation..current.generation).contains(&asked.generation) {
-            Err(ProcessError::Superseded {
-                asked: *asked,
-                current: *current,
-            })
-        } else {
-            Err(ProcessError::NotFound {
-                name: asked.to_string(),
-            })
-        }
+        target.check_run(self.first_generation, &state.snapshot.id)
     }
 }

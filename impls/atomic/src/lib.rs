@@ -116,7 +116,6 @@
 
 mod entry;
 mod events;
-mod gate;
 #[cfg(any(
     feature = "gate-inject-status-instructions",
     feature = "gate-inject-status-latency"

@@ -6,11 +6,11 @@
 
 use std::fmt;
 
+use procman_core::gate::ShutdownGate;
 use procman_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use procman_core::sync::{Arc, Weak};
 use procman_core::{Launcher, ManagerConfig, ProcessError};
 
-use crate::gate::ShutdownGate;
 use crate::padded::{CachePadded, Counters};
 use crate::registry::Registry;
 
@@ -23,7 +23,7 @@ pub(crate) struct Supervisor {
     /// Name → entry.
     pub(crate) registry: Registry,
     /// Shutdown flag and starts in flight, in one word.
-    pub(crate) gate: ShutdownGate,
+    pub(crate) gate: CachePadded<ShutdownGate>,
     /// The stats counters.
     pub(crate) counters: Counters,
     /// The last generation handed out; every run takes the next.
@@ -56,7 +56,7 @@ impl Supervisor {
             launcher,
             config,
             registry,
-            gate: ShutdownGate::default(),
+            gate: CachePadded::default(),
             counters: Counters::default(),
             generation: CachePadded::new(AtomicU64::new(0)),
             names: CachePadded::new(AtomicUsize::new(0)),

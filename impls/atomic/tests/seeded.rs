@@ -11,6 +11,8 @@ procman_races::seeded_suite!(
         lost_update => "seeded-bug-lost-update",
         cas_against_copy => "seeded-bug-cas-against-copy",
         shutdown_flag_race => "seeded-bug-shutdown-flag-race",
+        gate_leave_relaxed => "seeded-bug-gate-leave-relaxed",
+        gate_opens_on_any_drain => "seeded-bug-gate-opens-on-any-drain",
         torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
         registry_store_not_cas => "seeded-bug-registry-store-not-cas",
         intern_check_then_insert => "seeded-bug-intern-check-then-insert",

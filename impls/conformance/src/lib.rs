@@ -134,6 +134,7 @@ macro_rules! __with_cases {
             lifecycle::generations_increase_with_every_start,
             lifecycle::list_is_sorted_by_name,
             lifecycle::status_by_id,
+            lifecycle::id_below_a_names_first_generation,
             lifecycle::drop_shuts_down,
             transitions::stop_running_is_stopped,
             transitions::stopping_is_visible_during_a_slow_stop,

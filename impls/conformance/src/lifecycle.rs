@@ -262,6 +262,47 @@ pub fn status_by_id(make: &MakeManager) {
     assert_names(&err, "web");
 }
 
+/// Generations are manager-wide, so a name's first run need not be generation 1: an id pairing
+/// the name with a generation below its first run (another name's run) is `NotFound`, naming the
+/// id, never `Superseded` — for `status`, `stop` and `restart` alike — while the name's own older
+/// run stays `Superseded`.
+pub fn id_below_a_names_first_generation(make: &MakeManager) {
+    let fx = Fixture::new(make);
+    let other = fx.start_ok(spec("api"));
+    let first = fx.start_ok(spec("web"));
+    assert!(
+        first.id.generation > other.id.generation,
+        "generations increase with every start: {} then {}",
+        other.id,
+        first.id
+    );
+    let current = fx.restart_ok("web");
+    let foreign = ProcessId::new(Arc::from("web"), other.id.generation);
+    for (call, err) in [
+        ("status", fx.status(Target::Id(&foreign)).unwrap_err()),
+        ("stop", fx.stop(Target::Id(&foreign), false).unwrap_err()),
+        ("restart", fx.restart(Target::Id(&foreign)).unwrap_err()),
+    ] {
+        assert!(
+            matches!(err, ProcessError::NotFound { .. }),
+            "{call}({foreign}): {err:?}"
+        );
+        assert_names(&err, &foreign.to_string());
+    }
+    assert_eq!(
+        fx.status(Target::Id(&first.id)).unwrap_err(),
+        ProcessError::Superseded {
+            asked: first.id,
+            current: current.id
+        }
+    );
+    assert_eq!(
+        fx.status_ok("web").id,
+        current.id,
+        "the failed calls changed nothing"
+    );
+}
+
 /// Dropping a manager that was not shut down shuts it down: every child is gone.
 pub fn drop_shuts_down(make: &MakeManager) {
     let sim = SimLauncher::new();

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ProcessError;
 use crate::name::Name;
 
 /// Identifies one run of a named process.
@@ -79,6 +80,42 @@ impl Target<'_> {
             Target::Id(id) => &id.name,
         }
     }
+
+    /// The contract's one rule for a target of a name the manager knows, whose first run had
+    /// generation `first_generation` and whose current run is `current`; every design calls
+    /// it.
+    ///
+    /// - by name: the current run;
+    /// - by id of the current generation: the current run;
+    /// - by id of an older run of this name (`first_generation <= g < current`):
+    ///   [`ProcessError::Superseded`], naming the current run;
+    /// - any other generation, below the name's first run (generations are manager-wide, so
+    ///   another name may have used it) or beyond its current run: [`ProcessError::NotFound`],
+    ///   naming the id asked for.
+    ///
+    /// Allocates only on the `NotFound` path.
+    #[inline]
+    pub fn check_run(
+        &self,
+        first_generation: u64,
+        current: &ProcessId,
+    ) -> Result<(), ProcessError> {
+        let Target::Id(asked) = self else {
+            return Ok(());
+        };
+        if asked.generation == current.generation {
+            Ok(())
+        } else if (first_generation..current.generation).contains(&asked.generation) {
+            Err(ProcessError::Superseded {
+                asked: **asked,
+                current: *current,
+            })
+        } else {
+            Err(ProcessError::NotFound {
+                name: asked.to_string(),
+            })
+        }
+    }
 }
 
 impl<'a> From<&'a str> for Target<'a> {
@@ -113,5 +150,35 @@ mod tests {
         assert_eq!("web#api#42".parse::<ProcessId>().unwrap(), id);
         assert!("web".parse::<ProcessId>().is_err());
         assert!("#3".parse::<ProcessId>().is_err());
+    }
+
+    /// Each arm of the generation rule, at its edges: the name's first run was generation 3,
+    /// its current run is 7 (generations are manager-wide, so 1, 2 and 4-6 may be other
+    /// names').
+    #[test]
+    fn check_run_at_each_edge() {
+        let current = ProcessId::new("web", 7);
+        let check = |g: u64| Target::Id(&ProcessId::new("web", g)).check_run(3, &current);
+        assert_eq!(Target::Name("web").check_run(3, &current), Ok(()));
+        assert_eq!(check(7), Ok(()));
+        for older in [3, 4, 6] {
+            assert_eq!(
+                check(older),
+                Err(ProcessError::Superseded {
+                    asked: ProcessId::new("web", older),
+                    current
+                }),
+                "generation {older}"
+            );
+        }
+        for never in [0, 1, 2, 8, u64::MAX] {
+            assert_eq!(
+                check(never),
+                Err(ProcessError::NotFound {
+                    name: format!("web#{never}")
+                }),
+                "generation {never}"
+            );
+        }
     }
 }

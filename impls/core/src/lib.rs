@@ -10,6 +10,7 @@
 //!   shuttle can check the shipped code.
 
 pub mod error;
+pub mod gate;
 pub mod id;
 pub mod launcher;
 pub mod logring;

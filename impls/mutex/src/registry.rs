@@ -45,6 +45,7 @@ impl Entry {
     pub(crate) fn new(run: Arc<Run>, snapshot: ProcessSnapshot) -> Self {
         Entry {
             slot: RwLock::new(Slot {
+                first_generation: snapshot.id.generation,
                 run,
                 snapshot,
                 child: None,
@@ -67,6 +68,8 @@ pub(crate) struct PendingRestart {
 /// What an entry's lock guards.
 #[derive(Debug)]
 pub(crate) struct Slot {
+    /// The generation of the name's first run: older ids were other names' runs.
+    pub(crate) first_generation: u64,
     /// The current run.
     pub(crate) run: Arc<Run>,
     /// The current run's snapshot. Its `logs` stay zero here; reads fill them from the run.
@@ -92,26 +95,11 @@ impl Slot {
         self.snapshot.status.kind()
     }
 
-    /// Checks that `target` names the current run: `Superseded` for an older generation,
-    /// `NotFound` for one this name never had.
+    /// Checks that `target` names the current run: the contract's rule,
+    /// [`Target::check_run`], with this name's first generation.
     #[inline]
     pub(crate) fn check(&self, target: Target<'_>) -> Result<()> {
-        let Target::Id(asked) = target else {
-            return Ok(());
-        };
-        let current = &self.snapshot.id;
-        if asked.generation == current.generation {
-            Ok(())
-        } else if asked.generation < current.generation {
-            Err(ProcessError::Superseded {
-                asked: *asked,
-                current: *current,
-            })
-        } else {
-            Err(ProcessError::NotFound {
-                name: asked.to_string(),
-            })
-        }
+        target.check_run(self.first_generation, &self.snapshot.id)
     }
 
     /// Applies a status-machine transition to `run`, which must still be the current run.

@@ -98,13 +98,20 @@ impl Shared {
         spec: &Arc<ProcessSpec>,
         if_running: IfRunning,
     ) -> Result<Claim> {
+        // SEEDED BUG `seeded-bug-ended-check-then-install` (procman-races catalogue): whether
+        // the run is live is read under a read acquisition and acted on under a later write
+        // one, so two starts of an ended name both install a run, the second over the first.
+        #[cfg(feature = "seeded-bug-ended-check-then-install")]
+        let live_when_read = is_live(entry.slot.read().kind());
         let mut slot = entry.slot.write();
         // SEEDED BUG `seeded-bug-lock-order` (procman-races catalogue): the registry's lock
         // taken while the entry's is held, against the documented order (registry, then entry)
         // that every reader follows.
         #[cfg(feature = "seeded-bug-lock-order")]
         let _registry = self.registry.write();
-        if is_live(slot.kind()) {
+        #[cfg(not(feature = "seeded-bug-ended-check-then-install"))]
+        let live_when_read = is_live(slot.kind());
+        if live_when_read {
             return match if_running {
                 IfRunning::ReturnExisting => Ok(Claim::Existing(slot.view())),
                 IfRunning::Error => Err(ProcessError::AlreadyRunning {
@@ -127,6 +134,10 @@ impl Shared {
         spec: &Arc<ProcessSpec>,
         restarts: u32,
     ) -> Result<(Arc<Run>, Retired)> {
+        // SEEDED BUG `seeded-bug-install-skips-shutdown-check` (procman-races catalogue):
+        // without this check under the entry lock, a start of an ended name that passed the
+        // early check installs its run after the shutdown has already stopped this entry.
+        #[cfg(not(feature = "seeded-bug-install-skips-shutdown-check"))]
         if self.is_shutting_down() {
             return Err(ProcessError::ShuttingDown);
         }

@@ -12,5 +12,7 @@ procman_races::seeded_suite!(
         lock_order => "seeded-bug-lock-order",
         lock_across_stop => "seeded-bug-lock-across-stop",
         torn_snapshot_two_locks => "seeded-bug-torn-snapshot-two-locks",
+        ended_check_then_install => "seeded-bug-ended-check-then-install",
+        install_skips_shutdown_check => "seeded-bug-install-skips-shutdown-check",
     }
 );

@@ -119,6 +119,24 @@ pub const CATALOGUE: &[SeededBug] = &[
         ],
     },
     SeededBug {
+        feature: "seeded-bug-gate-leave-relaxed",
+        design: "atomic",
+        what: "the shutdown gate's leaving fetch_sub is Relaxed, so a shutdown that finds the \
+               start already gone is not ordered after what it registered (weak memory: loom \
+               only, shuttle runs sequentially consistent)",
+        detections: &[loom("shutdown_gate_publication", Finding::Leak)],
+    },
+    SeededBug {
+        feature: "seeded-bug-gate-opens-on-any-drain",
+        design: "atomic",
+        what: "the shutdown gate opens its drained latch on any 1 -> 0 of the count, also before \
+               the close, so a later shutdown stops waiting while a start is in flight",
+        detections: &[
+            loom("shutdown_gate_publication", Finding::Leak),
+            shuttle(Workload::Model("shutdown_gate_publication"), Finding::Leak),
+        ],
+    },
+    SeededBug {
         feature: "seeded-bug-torn-snapshot-two-loads",
         design: "atomic",
         what: "status reads the run's status from one load of the cell and the rest of the \
@@ -196,6 +214,32 @@ pub const CATALOGUE: &[SeededBug] = &[
         detections: &[
             loom("snapshot_consistency", Finding::Invariant),
             shuttle(Workload::Model("snapshot_consistency"), Finding::Invariant),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-ended-check-then-install",
+        design: "mutex",
+        what: "a start of a known name reads whether its run is live under a read lock and \
+               installs under a later write lock without re-checking, so two starts of an \
+               ended name both install a run, the second over the first's live one (the \
+               entry's debug assertion that only ended runs are replaced fires first)",
+        detections: &[
+            loom("ended_name_start_race", Finding::Panic),
+            shuttle(Workload::Model("ended_name_start_race"), Finding::Panic),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-install-skips-shutdown-check",
+        design: "mutex",
+        what: "install() (a start of an ended name, a restart) does not re-check the shutdown \
+               flag under the entry lock, so a start that passed the early check installs a \
+               run the shutdown has already gone past",
+        detections: &[
+            loom("shutdown_races_start_of_an_ended_name", Finding::Leak),
+            shuttle(
+                Workload::Model("shutdown_races_start_of_an_ended_name"),
+                Finding::Leak,
+            ),
         ],
     },
     // ---- actor ----

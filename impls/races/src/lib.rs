@@ -112,6 +112,9 @@ macro_rules! __with_models {
             concurrent_stops_join,
             distinct_names_register,
             intern_race,
+            shutdown_gate_publication,
+            ended_name_start_race,
+            shutdown_races_start_of_an_ended_name,
         }
     };
 }

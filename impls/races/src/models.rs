@@ -17,6 +17,9 @@
 //! | [`concurrent_stops_join`] | two stops of one run | both return the same terminal snapshot (or the later one finds it ended) |
 //! | [`distinct_names_register`] | two starts of two new names (two registry publishes) | both names are found by `status` and `list`, in name order |
 //! | [`intern_race`] | two threads interning one new text ([`procman_core::name::Interner`]) | both get the same pointer: one copy per text |
+//! | [`shutdown_gate_publication`] | two starts (one publishing a write under its pass) and a close + wait of [`procman_core::gate::ShutdownGate`], alone over the checker's atomics | a start that entered before the close has its write visible once `wait_drained` returns |
+//! | [`ended_name_start_race`] | two starts of a name whose run has ended (the install path, not the registry's) | one new run: both callers see it, one more child spawned and live |
+//! | [`shutdown_races_start_of_an_ended_name`] | a start of an ended name and a shutdown | when shutdown returns nothing is live; the start is refused or its run ended |
 
 use procman_core::sync::thread;
 use procman_core::{
@@ -76,6 +79,18 @@ pub const MODELS: &[Model] = &[
     Model {
         name: "intern_race",
         body: intern_race,
+    },
+    Model {
+        name: "shutdown_gate_publication",
+        body: shutdown_gate_publication,
+    },
+    Model {
+        name: "ended_name_start_race",
+        body: ended_name_start_race,
+    },
+    Model {
+        name: "shutdown_races_start_of_an_ended_name",
+        body: shutdown_races_start_of_an_ended_name,
     },
 ];
 
@@ -445,6 +460,161 @@ pub fn intern_race(_make: MakeManager) -> Body {
                 format!(
                     "one text interned as two copies ({mine:#x}, {theirs:#x}; {} in the table)",
                     table.len()
+                ),
+            );
+        }
+    })
+}
+
+/// A name whose run has ended, stopped by the set-up.
+fn ended(world: &World) -> ProcessSnapshot {
+    world.start_running(NAME);
+    ok(
+        "setup stop",
+        world.manager.stop(name(), StopOptions::default()),
+    )
+}
+
+/// Two starts of a name whose run has ended, `ReturnExisting`: the name is in the registry
+/// already, so both go down the path that replaces an ended run (the mutex design's `install()`
+/// under the entry lock, the atomic design's compare-and-swap of the entry's cell, the actor's
+/// owner), not the registry publish [`same_name_start_race`] races. Exactly one new run exists
+/// afterwards, both callers see its id, and exactly one more child was spawned.
+pub fn ended_name_start_race(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let old = ended(&world);
+        let other = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.start(spec(NAME), IfRunning::ReturnExisting))
+        };
+        let mine = ok(
+            "a racing start of an ended name",
+            world.manager.start(spec(NAME), IfRunning::ReturnExisting),
+        );
+        let theirs = ok(
+            "a racing start of an ended name",
+            other.join().expect("the other starter panicked"),
+        );
+        if mine.id != theirs.id || mine.id.generation <= old.id.generation {
+            fail(
+                Finding::DuplicateRun,
+                format!(
+                    "two starts of the ended {old:?} made {mine:?} and {theirs:?}, not one new run"
+                ),
+            );
+        }
+        let spawned = world.launcher.spawn_count();
+        let live = world.launcher.live_count();
+        if spawned != 2 || live != 1 {
+            fail(
+                Finding::DuplicateRun,
+                format!(
+                    "two starts of an ended name spawned {} more children ({live} live)",
+                    spawned.saturating_sub(1)
+                ),
+            );
+        }
+        let now = ok("status", world.manager.status(name()));
+        if now.id != mine.id || now.status != Status::Running {
+            fail(
+                Finding::Contract,
+                format!("after both starts returned the name is {now:?}, not running {mine:?}"),
+            );
+        }
+        if world.manager.stats().started != 2 {
+            fail(
+                Finding::DuplicateRun,
+                format!("{:?} after two runs", world.manager.stats()),
+            );
+        }
+        world.finish();
+    })
+}
+
+/// A start of a name whose run has ended, racing a shutdown. [`shutdown_races_start`] races a
+/// new name, which the mutex design refuses under the registry's write lock; an ended name is
+/// installed under its entry's lock instead (`install()`), which must re-check the flag there.
+/// When `shutdown` returns nothing is live, the start is refused or its run has ended, and no
+/// child outlives the two.
+pub fn shutdown_races_start_of_an_ended_name(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        ended(&world);
+        let starter = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.start(spec(NAME), IfRunning::Error))
+        };
+        world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
+        for snapshot in world.manager.list() {
+            if !checked(snapshot).status.is_terminal() {
+                fail(
+                    Finding::Leak,
+                    format!(
+                        "{snapshot:?} is live after shutdown returned: a start of an ended name \
+                         slipped past it"
+                    ),
+                );
+            }
+        }
+        match starter.join().expect("the starter panicked") {
+            Ok(snapshot) => {
+                checked(snapshot);
+            }
+            Err(ProcessError::ShuttingDown) => {}
+            Err(e) => fail(
+                Finding::Contract,
+                format!("a start racing shutdown failed with {e}, not ShuttingDown"),
+            ),
+        }
+        world.finish();
+    })
+}
+
+/// The atomic design's shutdown gate on its own, over the checker's atomics and its latch and
+/// nothing else: inside the design, the registry's and the cells' checker locks add
+/// happens-before edges that would hide a wrong ordering in the gate. One start enters, makes a
+/// `Relaxed` write while it holds its pass (standing for the run it registers) and leaves; a
+/// second start only enters and leaves (a refused or empty start, which moves the count too);
+/// the main thread closes the gate, waits for the starts it counted, and reads the write. A
+/// start that entered before the close must have its write visible to the shutdown: through
+/// the latch when it was counted in flight, through the leaving `fetch_sub`'s release read by
+/// the closing `fetch_or` when it had already left. (Shuttle runs it too, but it explores
+/// interleavings only, not weak memory: an ordering bug here is loom's to find.)
+pub fn shutdown_gate_publication(_make: MakeManager) -> Body {
+    use procman_core::gate::ShutdownGate;
+    use procman_core::sync::Arc;
+    use procman_core::sync::atomic::{AtomicU64, Ordering};
+    Box::new(move || {
+        let gate = Arc::new(ShutdownGate::default());
+        let registered = Arc::new(AtomicU64::new(0));
+        let publisher = {
+            let (gate, registered) = (gate.clone(), registered.clone());
+            thread::spawn(move || match gate.enter() {
+                Ok(_pass) => {
+                    registered.store(1, Ordering::Relaxed);
+                    true
+                }
+                Err(_) => false,
+            })
+        };
+        let bystander = {
+            let gate = gate.clone();
+            thread::spawn(move || drop(gate.enter()))
+        };
+        let in_flight = gate
+            .close()
+            .unwrap_or_else(|| fail(Finding::Contract, "the first close reported it was second"));
+        gate.wait_drained(in_flight);
+        let seen = registered.load(Ordering::Relaxed);
+        let entered = publisher.join().expect("the publishing start panicked");
+        bystander.join().expect("the other start panicked");
+        if entered && seen != 1 {
+            fail(
+                Finding::Leak,
+                format!(
+                    "a start entered the gate before it closed, yet its write is not visible once \
+                     wait_drained({in_flight}) returned: shutdown would miss the run it registered"
                 ),
             );
         }

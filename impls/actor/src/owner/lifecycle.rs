@@ -122,6 +122,7 @@ impl State {
                 let spec = spec.expect("a new name comes with its spec");
                 slot.insert(Entry {
                     spec: spec.clone(),
+                    first_generation: id.generation,
                     run,
                     automatic_restarts: 0,
                     restart_pending: false,

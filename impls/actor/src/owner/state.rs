@@ -27,6 +27,8 @@ pub(crate) type Registry = HashMap<Name, Entry, foldhash::fast::RandomState>;
 pub(crate) struct Entry {
     /// What a restart of this name spawns (the spec of its last manual start).
     pub spec: Arc<ProcessSpec>,
+    /// The generation of the name's first run: older ids were other names' runs.
+    pub first_generation: u64,
     /// The current run.
     pub run: Run,
     /// Automatic restarts over the name's life (what `max_restarts` limits).
@@ -203,19 +205,15 @@ pub(crate) fn current_in<'a>(registry: &'a mut Registry, id: &ProcessId) -> Opti
         .filter(|entry| entry.run.id().generation == id.generation)
 }
 
-/// By id: the current run if the generation matches, `Superseded` for an older one, `NotFound`
-/// for one this name has not reached.
+/// By id: the contract's rule, [`procman_core::Target::check_run`], with this name's first
+/// generation.
 fn check_generation(entry: &Entry, key: &Key) -> PmResult<()> {
+    let Some(generation) = key.generation else {
+        return Ok(());
+    };
     let current = entry.run.id();
-    match key.generation {
-        None => Ok(()),
-        Some(g) if g == current.generation => Ok(()),
-        Some(g) if g < current.generation => Err(ProcessError::Superseded {
-            asked: ProcessId::new(current.name, g),
-            current: *current,
-        }),
-        Some(_) => Err(not_found(&current.name)),
-    }
+    let asked = ProcessId::new(current.name, generation);
+    procman_core::Target::Id(&asked).check_run(entry.first_generation, current)
 }
 
 fn not_found(name: &str) -> ProcessError {

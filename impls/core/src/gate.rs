@@ -1,5 +1,10 @@
 //! [`ShutdownGate`]: the shutdown flag and the count of starts in flight, in one atomic word.
 //!
+//! The atomic design's shutdown protocol. It lives here, over the sync facade, so that a race
+//! model can check it on its own, over the checker's real atomics and nothing else
+//! (`procman-races`' `shutdown_gate_publication`): inside the design, the registry's and the
+//! cells' checker locks add happens-before edges of their own that could hide a wrong ordering.
+//!
 //! # The race it closes
 //!
 //! A shutdown must leave no live run behind, yet a start that checked "not shutting down" a
@@ -26,22 +31,21 @@
 //! while `CLOSED` is set opens it. Refused starts increment and decrement too, but they can only
 //! ever open the latch when the count of real starts is already zero, which is the truth.
 
-use procman_core::ProcessError;
-use procman_core::supervise::ExitLatch;
-use procman_core::sync::atomic::{AtomicU64, Ordering};
-
-use crate::padded::CachePadded;
+use crate::ProcessError;
+use crate::supervise::ExitLatch;
+use crate::sync::atomic::{AtomicU64, Ordering};
 
 /// Bit set once shutdown has begun.
 const CLOSED: u64 = 1 << 63;
 /// Bits counting the starts in flight.
 const IN_FLIGHT: u64 = CLOSED - 1;
 
-/// The shutdown flag plus the count of starts in flight (see the module docs).
+/// The shutdown flag plus the count of starts in flight (see the module docs). Its user pads it
+/// onto cache lines of its own: every start writes the word.
 #[derive(Debug, Default)]
-pub(crate) struct ShutdownGate {
+pub struct ShutdownGate {
     /// `CLOSED` bit | number of starts holding a [`StartPass`].
-    word: CachePadded<AtomicU64>,
+    word: AtomicU64,
     /// Opened when the last start in flight leaves after `CLOSED` was set.
     drained: ExitLatch,
 }
@@ -49,14 +53,14 @@ pub(crate) struct ShutdownGate {
 /// A start in flight. Holding one keeps shutdown from collecting the runs until it is dropped.
 #[derive(Debug)]
 #[must_use = "the pass registers a start in flight only while it is held"]
-pub(crate) struct StartPass<'a> {
+pub struct StartPass<'a> {
     /// The gate to leave on drop.
     gate: &'a ShutdownGate,
 }
 
 impl ShutdownGate {
     /// Registers a start in flight, or refuses with [`ProcessError::ShuttingDown`].
-    pub(crate) fn enter(&self) -> Result<StartPass<'_>, ProcessError> {
+    pub fn enter(&self) -> Result<StartPass<'_>, ProcessError> {
         // SEEDED BUG `seeded-bug-shutdown-flag-race` (procman-races catalogue): seed 004's
         // shutdown flag — check the flag, then register, in two steps. A shutdown whose
         // `fetch_or` lands in between counts no start in flight, does not wait, and returns
@@ -78,20 +82,20 @@ impl ShutdownGate {
 
     /// True once shutdown has begun. A hint for early refusals; only [`Self::enter`] is
     /// race-free.
-    pub(crate) fn is_closed(&self) -> bool {
+    pub fn is_closed(&self) -> bool {
         self.word.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Sets `CLOSED`. Returns `None` if it was already set (a second shutdown), otherwise the
     /// number of starts in flight at that instant, for [`Self::wait_drained`].
-    pub(crate) fn close(&self) -> Option<u64> {
+    pub fn close(&self) -> Option<u64> {
         let before = self.word.fetch_or(CLOSED, Ordering::AcqRel);
         (before & CLOSED == 0).then_some(before & IN_FLIGHT)
     }
 
     /// Waits until every start that was in flight when [`Self::close`] returned `in_flight` has
     /// left. Never waits when it was zero: nobody would open the latch.
-    pub(crate) fn wait_drained(&self, in_flight: u64) {
+    pub fn wait_drained(&self, in_flight: u64) {
         if in_flight > 0 {
             self.drained.wait();
         }
@@ -99,8 +103,22 @@ impl ShutdownGate {
 
     /// Unregisters a start; opens the drained latch if it was the last one after `CLOSED`.
     fn leave(&self) {
+        // SEEDED BUG `seeded-bug-gate-leave-relaxed` (procman-races catalogue): the leaving
+        // `fetch_sub` does not release, so a shutdown whose `fetch_or` reads it (the start left
+        // before the close, nothing to wait for) is not ordered after the start's writes and
+        // may miss the run it registered.
+        #[cfg(feature = "seeded-bug-gate-leave-relaxed")]
+        let before = self.word.fetch_sub(1, Ordering::Relaxed);
+        #[cfg(not(feature = "seeded-bug-gate-leave-relaxed"))]
         let before = self.word.fetch_sub(1, Ordering::AcqRel);
-        if before == CLOSED | 1 {
+        // SEEDED BUG `seeded-bug-gate-opens-on-any-drain` (procman-races catalogue): the latch
+        // opens on any 1 -> 0 of the count, also before `CLOSED`, so a later shutdown finds it
+        // open and stops waiting while a start is still in flight.
+        #[cfg(feature = "seeded-bug-gate-opens-on-any-drain")]
+        let last = before & IN_FLIGHT == 1;
+        #[cfg(not(feature = "seeded-bug-gate-opens-on-any-drain"))]
+        let last = before == CLOSED | 1;
+        if last {
             self.drained.set();
         }
     }
@@ -131,6 +149,39 @@ mod tests {
         drop(b);
         assert!(gate.drained.is_set());
         gate.wait_drained(2);
+    }
+
+    /// The edge sequences, each deterministic (a latch opened at the wrong edge is caught on
+    /// every run, not when a race happens to hit it).
+    #[test]
+    fn a_drain_before_close_does_not_open_the_latch() {
+        let gate = ShutdownGate::default();
+        drop(gate.enter().unwrap());
+        assert!(!gate.drained.is_set(), "enter, leave: nobody is waiting");
+        let pass = gate.enter().unwrap();
+        assert_eq!(gate.close(), Some(1));
+        assert!(
+            !gate.drained.is_set(),
+            "enter, leave, enter, close: one start is still in flight"
+        );
+        drop(pass);
+        assert!(gate.drained.is_set(), "the last start in flight left");
+    }
+
+    #[test]
+    fn a_refused_start_leaves_the_count_as_it_was() {
+        let gate = ShutdownGate::default();
+        let pass = gate.enter().unwrap();
+        assert_eq!(gate.close(), Some(1));
+        assert_eq!(gate.enter().unwrap_err(), ProcessError::ShuttingDown);
+        assert!(
+            !gate.drained.is_set(),
+            "a refused start's undo must not open the latch while a real one is in flight"
+        );
+        assert_eq!(gate.word.load(Ordering::Acquire), CLOSED | 1);
+        drop(pass);
+        assert!(gate.drained.is_set());
+        assert_eq!(gate.word.load(Ordering::Acquire), CLOSED);
     }
 
     #[test]
