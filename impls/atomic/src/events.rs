@@ -56,6 +56,12 @@ impl ChildEvents for RunEvents {
         let pass = supervisor.as_ref().and_then(|s| s.gate.enter().ok());
         let run = &self.run;
         let now = SystemTime::now();
+        // SEEDED BUG `seeded-bug-restart-decided-from-stale-load` (procman-races catalogue):
+        // whether the run ended by itself is read once, before the compare-and-swap loop, and
+        // kept across its retries; a stop that moved the run to `Stopping` in between makes the
+        // retry end it `Stopped` with an automatic restart armed from the stale `Running`.
+        #[cfg(feature = "seeded-bug-restart-decided-from-stale-load")]
+        let ran_by_itself = entry.load().snapshot.status == Status::Running;
         let ended = entry.update(|current| {
             if current.generation() != run.id.generation || current.snapshot.status.is_terminal() {
                 // A superseded run, or a second exit for the same run: nothing to record.
@@ -66,7 +72,9 @@ impl ChildEvents for RunEvents {
                 Err(e) => return Step::Leave(Some(transition_error(&run.id, e))),
             };
             // Only a run that ended by itself (no stop asked for) restarts automatically.
-            let restart = (current.snapshot.status == Status::Running
+            #[cfg(not(feature = "seeded-bug-restart-decided-from-stale-load"))]
+            let ran_by_itself = current.snapshot.status == Status::Running;
+            let restart = (ran_by_itself
                 && pass.is_some()
                 && run.spec.restart.wants_restart(&exit, current.auto_restarts))
             .then(|| Arc::new(ExitLatch::new()));

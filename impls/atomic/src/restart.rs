@@ -78,6 +78,14 @@ impl Supervisor {
             }
         });
         match registered {
+            // SEEDED BUG `seeded-bug-stats-count-a-joined-restart` (procman-races catalogue):
+            // a restart that found a run another start made, and returns it, counts a restart
+            // it did not make, so `stats().restarted` drifts from what happened.
+            #[cfg(feature = "seeded-bug-stats-count-a-joined-restart")]
+            Updated::Left(Ok(joined)) => {
+                self.counters.restarted();
+                Ok(joined)
+            }
             Updated::Left(result) => result,
             Updated::Installed { old, new } => {
                 old.cancel_pending_restart();

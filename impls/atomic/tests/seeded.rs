@@ -12,6 +12,8 @@ procman_races::seeded_suite!(
         cas_against_copy => "seeded-bug-cas-against-copy",
         shutdown_flag_race => "seeded-bug-shutdown-flag-race",
         gate_leave_relaxed => "seeded-bug-gate-leave-relaxed",
+        restart_decided_from_stale_load => "seeded-bug-restart-decided-from-stale-load",
+        stats_count_a_joined_restart => "seeded-bug-stats-count-a-joined-restart",
         gate_opens_on_any_drain => "seeded-bug-gate-opens-on-any-drain",
         torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
         registry_store_not_cas => "seeded-bug-registry-store-not-cas",

@@ -102,10 +102,12 @@ impl ExitLatch {
         *self.done.lock()
     }
 
-    /// Waits until set or `timeout` passes; true if set.
+    /// Waits until set or `timeout` passes; true if set. A zero `timeout` does not wait: it
+    /// only reads the latch (so an automatic restart with no backoff restarts at once, also
+    /// under the model checkers, whose timed waits never time out).
     pub fn wait_for(&self, timeout: Duration) -> bool {
         let mut done = self.done.lock();
-        if !*done {
+        if !*done && !timeout.is_zero() {
             let _ = self.cond.wait_while_for(&mut done, |d| !*d, timeout);
         }
         *done

@@ -137,6 +137,30 @@ pub const CATALOGUE: &[SeededBug] = &[
         ],
     },
     SeededBug {
+        feature: "seeded-bug-restart-decided-from-stale-load",
+        design: "atomic",
+        what: "an exit decides whether the run ended by itself (and so restarts automatically) \
+               from a load taken before its compare-and-swap loop, so a stop that got in between \
+               ends the run Stopped with a restart armed, and the name comes back",
+        detections: &[
+            loom("restart_policy_exit_races_stop", Finding::DuplicateRun),
+            shuttle(
+                Workload::Model("restart_policy_exit_races_stop"),
+                Finding::DuplicateRun,
+            ),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-stats-count-a-joined-restart",
+        design: "atomic",
+        what: "a restart that finds a run another start made, and returns it, counts a restart \
+               it did not make: stats() drifts from the history",
+        detections: &[shuttle(
+            Workload::Stress("linearizable_random_8x20"),
+            Finding::Contract,
+        )],
+    },
+    SeededBug {
         feature: "seeded-bug-torn-snapshot-two-loads",
         design: "atomic",
         what: "status reads the run's status from one load of the cell and the rest of the \

@@ -113,6 +113,7 @@ macro_rules! __with_models {
             distinct_names_register,
             intern_race,
             shutdown_gate_publication,
+            restart_policy_exit_races_stop,
             ended_name_start_race,
             shutdown_races_start_of_an_ended_name,
         }

@@ -18,13 +18,14 @@
 //! | [`distinct_names_register`] | two starts of two new names (two registry publishes) | both names are found by `status` and `list`, in name order |
 //! | [`intern_race`] | two threads interning one new text ([`procman_core::name::Interner`]) | both get the same pointer: one copy per text |
 //! | [`shutdown_gate_publication`] | two starts (one publishing a write under its pass) and a close + wait of [`procman_core::gate::ShutdownGate`], alone over the checker's atomics | a start that entered before the close has its write visible once `wait_drained` returns |
+//! | [`restart_policy_exit_races_stop`] | a stop by id and the child's own exit, under `restart = always` with no backoff | a run the stop ended is never restarted automatically; an exit that won may be, once; `stats()` agrees with the children spawned |
 //! | [`ended_name_start_race`] | two starts of a name whose run has ended (the install path, not the registry's) | one new run: both callers see it, one more child spawned and live |
 //! | [`shutdown_races_start_of_an_ended_name`] | a start of an ended name and a shutdown | when shutdown returns nothing is live; the start is refused or its run ended |
 
 use procman_core::sync::thread;
 use procman_core::{
-    ExitInfo, IfRunning, ProcessError, ProcessSnapshot, SimLauncher, SimScript, Status, StatusKind,
-    StopOptions, Target,
+    ExitInfo, IfRunning, ProcessError, ProcessSnapshot, RestartMode, RestartPolicy, SimLauncher,
+    SimScript, Status, StatusKind, StopOptions, Target,
 };
 
 use crate::finding::{Finding, fail};
@@ -83,6 +84,10 @@ pub const MODELS: &[Model] = &[
     Model {
         name: "shutdown_gate_publication",
         body: shutdown_gate_publication,
+    },
+    Model {
+        name: "restart_policy_exit_races_stop",
+        body: restart_policy_exit_races_stop,
     },
     Model {
         name: "ended_name_start_race",
@@ -615,6 +620,102 @@ pub fn shutdown_gate_publication(_make: MakeManager) -> Body {
                 format!(
                     "a start entered the gate before it closed, yet its write is not visible once \
                      wait_drained({in_flight}) returned: shutdown would miss the run it registered"
+                ),
+            );
+        }
+    })
+}
+
+/// A stop racing the child's own exit while the spec says `restart = always`, with no backoff
+/// (so the automatic restart runs at once; the checkers' timed waits never time out) and one
+/// automatic restart allowed. The stop names the run by id, so it never reaches a run the
+/// restart made. Whoever wins decides the restart: an exit decides from the state it replaces
+/// (`Running`: restart; `Stopping`: a stop was asked for, no restart). A decision taken from a
+/// stale load arms a restart for a run that ends `Stopped`, and the name comes back.
+///
+/// Afterwards (checked once the world is shut down, so an armed restart had every chance to
+/// run): if the stop answered `Ok` (it stopped the run, or found it exited and cancelled its
+/// pending restart), no automatic restart ran; otherwise the run had `Exited` (or was already
+/// replaced by its restart) and at most one restart ran. In every case `stats()` agrees with the
+/// children spawned: `started` = spawned, `restarted` = spawned - 1.
+pub fn restart_policy_exit_races_stop(make: MakeManager) -> Body {
+    Box::new(move || {
+        let world = World::new(make);
+        let always = RestartPolicy {
+            mode: RestartMode::Always,
+            initial_backoff: std::time::Duration::ZERO,
+            max_backoff: std::time::Duration::ZERO,
+            max_restarts: 1,
+        };
+        let started = ok(
+            "a start with restart = always",
+            world
+                .manager
+                .start(spec(NAME).with_restart(always), IfRunning::Error),
+        );
+        let child = world
+            .launcher
+            .control(NAME)
+            .unwrap_or_else(|| fail(Finding::Contract, "a running run has no live child"));
+        let stopper = {
+            let manager = world.manager.clone();
+            thread::spawn(move || manager.stop(Target::Id(&started.id), StopOptions::default()))
+        };
+        child.exit(ExitInfo::Code(3));
+        let stopped = stopper.join().expect("the stopper panicked");
+        // `Ok`: the stop ended the run (`Stopped`), or found it exited with its restart pending
+        // and cancelled that restart (the ended snapshot, as the contract says). Either way no
+        // automatic restart may run afterwards.
+        let no_restart = match &stopped {
+            Ok(snapshot)
+                if snapshot.id == started.id
+                    && matches!(snapshot.status, Status::Stopped | Status::Exited(3)) =>
+            {
+                checked(*snapshot);
+                true
+            }
+            Err(ProcessError::NotRunning { id, status })
+                if *id == started.id && *status == StatusKind::Exited =>
+            {
+                false
+            }
+            // The exit won and its restart already replaced the run the stop named.
+            Err(ProcessError::Superseded { asked, .. }) if *asked == started.id => false,
+            _ => fail(
+                Finding::Contract,
+                format!(
+                    "a stop by id racing an exit (restart = always) answered {stopped:?}: it \
+                     must stop the run, or find it exited (or already replaced)"
+                ),
+            ),
+        };
+        let launcher = world.launcher.clone();
+        let manager = world.manager.clone();
+        world.finish();
+        let spawned = launcher.spawn_count();
+        let stats = manager.stats();
+        if no_restart && spawned != 1 {
+            fail(
+                Finding::DuplicateRun,
+                format!(
+                    "the stop answered {stopped:?}, yet the name was restarted automatically \
+                     ({spawned} children spawned): a restart armed from a stale state, or one \
+                     the stop failed to cancel"
+                ),
+            );
+        }
+        if spawned > 2 {
+            fail(
+                Finding::DuplicateRun,
+                format!("{spawned} children spawned with one automatic restart allowed"),
+            );
+        }
+        if stats.started != spawned || stats.restarted != spawned - 1 || stats.active != 0 {
+            fail(
+                Finding::Contract,
+                format!(
+                    "{stats:?} after {spawned} children spawned (one manual start, the rest \
+                     automatic restarts), all ended"
                 ),
             );
         }

@@ -5,6 +5,9 @@
 //! The calls are drawn from the checker's random source (`shuttle::rand`), so a failing
 //! schedule replays with its data. Names: `a` and `b` run until stopped; `broken`'s spawns
 //! fail. A "chaos" call makes a live child exit by itself, racing whatever else is going on.
+//!
+//! Once the clients are done, `stats()` must agree with the counts the history implies
+//! ([`check_stats`]): counters that drift from what happened are a finding too.
 
 use procman_core::sync::{Arc, thread};
 use procman_core::{
@@ -104,6 +107,7 @@ pub fn stress(make: MakeManager, shape: Shape) -> Body {
         if let Err(e) = linearizability::check(&ops, &NAMES) {
             fail(Finding::Linearizability, e.report);
         }
+        check_stats(&ops, &*world.manager);
         world.finish();
     })
 }
@@ -243,5 +247,92 @@ fn check_generations(ops: &[Op]) {
             }
             _ => {}
         }
+    }
+}
+
+/// `stats()` against the history, once every client has returned (the workload has no
+/// automatic restarts, so every run was made by a recorded `start` or `restart`, which returned
+/// it or reported its spawn failure):
+/// - `started`: the distinct runs that a `start` or `restart` returned or reported failed;
+/// - `failed`: the distinct runs whose spawn failure was reported;
+/// - `active`: the live runs a quiescent `list` shows now;
+/// - `restarted`: the runs a `restart` made. A restart that reported a spawn failure made that
+///   run; a run only restarts returned was made by one of them; a run a `start` with
+///   `IfRunning::Error` returned was made by that start. A run returned both by restarts and by
+///   a `start` with `ReturnExisting` may have been made by either (a restart that finds a run
+///   another start made returns it and counts nothing), so `restarted` must lie between the
+///   certain count and the certain count plus those.
+fn check_stats(ops: &[Op], manager: &dyn procman_core::ProcessManager) {
+    use crate::history::Refusal;
+    use std::collections::{HashMap, HashSet};
+    #[derive(Default)]
+    struct Returned {
+        by_restart: bool,
+        by_start_error: bool,
+        by_start_existing: bool,
+    }
+    let mut runs: HashMap<u64, Returned> = HashMap::new();
+    let mut failed = HashSet::new();
+    // Runs whose spawn failure a restart reported: that restart made them.
+    let mut failed_by_restart = HashSet::new();
+    for op in ops {
+        match (&op.call, &op.outcome) {
+            (Call::Start { .. } | Call::Restart { .. }, Outcome::Snapshot(obs)) => {
+                let returned = runs.entry(obs.generation).or_default();
+                match op.call {
+                    Call::Restart { .. } => returned.by_restart = true,
+                    Call::Start {
+                        return_existing: false,
+                        ..
+                    } => returned.by_start_error = true,
+                    _ => returned.by_start_existing = true,
+                }
+            }
+            (call, Outcome::Refused(Refusal::SpawnFailed(g))) => {
+                failed.insert(*g);
+                if matches!(call, Call::Restart { .. }) {
+                    failed_by_restart.insert(*g);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut certain = failed_by_restart.clone();
+    let mut either = 0u64;
+    for (generation, r) in &runs {
+        // A run whose spawn failure was reported was made by the call that reported it.
+        if failed.contains(generation) || !r.by_restart || r.by_start_error {
+            continue;
+        }
+        if r.by_start_existing {
+            either += 1;
+        } else {
+            certain.insert(*generation);
+        }
+    }
+    let certain = certain.len() as u64;
+    let live = manager
+        .list()
+        .into_iter()
+        .filter(|s| !s.status.is_terminal())
+        .count() as u64;
+    let stats = manager.stats();
+    let started = runs
+        .keys()
+        .chain(failed.iter())
+        .collect::<HashSet<_>>()
+        .len() as u64;
+    let exact = (stats.active, stats.started, stats.failed) == (live, started, failed.len() as u64);
+    if !exact || !(certain..=certain + either).contains(&stats.restarted) {
+        fail(
+            Finding::Contract,
+            format!(
+                "stats() reads {stats:?}, but the history implies active {live}, started \
+                 {started}, failed {}, restarted {certain}..={} ({} calls)",
+                failed.len(),
+                certain + either,
+                ops.len()
+            ),
+        );
     }
 }
