@@ -14,12 +14,12 @@ use procman_core::{ChildEvents, ExitInfo, OutputLine, Status};
 
 use crate::entry::{Entry, Step, Updated};
 use crate::run::{Run, transition_error};
-use crate::supervisor::Supervisor;
+use crate::shared::Shared;
 
 /// The event sink of one run.
 pub(crate) struct RunEvents {
     /// The manager (counters, automatic restarts); gone once the manager is dropped.
-    supervisor: Weak<Supervisor>,
+    supervisor: Weak<Shared>,
     /// The name's entry.
     entry: Weak<Entry>,
     /// The run whose events these are.
@@ -28,7 +28,7 @@ pub(crate) struct RunEvents {
 
 impl RunEvents {
     /// The sink for `run`.
-    pub(crate) fn new(supervisor: Weak<Supervisor>, entry: Weak<Entry>, run: Arc<Run>) -> Self {
+    pub(crate) fn new(supervisor: Weak<Shared>, entry: Weak<Entry>, run: Arc<Run>) -> Self {
         RunEvents {
             supervisor,
             entry,

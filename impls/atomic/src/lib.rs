@@ -11,7 +11,7 @@
 //! # Structure
 //!
 //! ```text
-//! AtomicManager ── Arc<Supervisor>
+//! AtomicManager ── Arc<Shared>
 //!   registry: Registry            name -> Arc<Entry>      (copy-on-write SwapCell, or dashmap)
 //!   gate:     ShutdownGate        one AtomicU64: CLOSED bit | starts in flight
 //!   counters: Counters            active / started / failed / restarted, 128-byte padded
@@ -127,10 +127,10 @@ mod read;
 mod registry;
 mod restart;
 mod run;
+mod shared;
 mod shutdown;
 mod start;
 mod stop;
-mod supervisor;
 
 #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
 mod tests;
@@ -145,7 +145,7 @@ use procman_core::{
 };
 
 use crate::registry::Registry;
-use crate::supervisor::Supervisor;
+use crate::shared::Shared;
 
 /// How long dropping a manager that was not shut down lets each run stop gracefully before
 /// SIGKILL (MCP clients escalate to SIGKILL about 2 s after closing stdin).
@@ -154,7 +154,7 @@ pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 /// The atomic process manager (see the crate docs for its protocol).
 pub struct AtomicManager {
     /// The shared state; event sinks and backoff threads hold it weakly.
-    supervisor: Arc<Supervisor>,
+    supervisor: Arc<Shared>,
 }
 
 impl AtomicManager {
@@ -183,7 +183,7 @@ impl AtomicManager {
         registry: Registry,
     ) -> Self {
         AtomicManager {
-            supervisor: Supervisor::new(launcher, config, registry),
+            supervisor: Shared::new(launcher, config, registry),
         }
     }
 

@@ -14,9 +14,9 @@ use procman_core::{
 
 use crate::entry::Entry;
 use crate::run::Run;
-use crate::supervisor::Supervisor;
+use crate::shared::Shared;
 
-impl Supervisor {
+impl Shared {
     /// [`procman_core::ProcessManager::status`]. Allocation-free unless it fails.
     #[inline]
     pub(crate) fn status(&self, target: Target<'_>) -> Result<ProcessSnapshot> {

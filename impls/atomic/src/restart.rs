@@ -25,9 +25,9 @@ use procman_core::sync::{Arc, thread};
 use procman_core::{ProcessError, ProcessSnapshot, Result, StopOptions, Target};
 
 use crate::entry::{Entry, Step, Updated};
-use crate::supervisor::Supervisor;
+use crate::shared::Shared;
 
-impl Supervisor {
+impl Shared {
     /// [`procman_core::ProcessManager::restart`]: stop the run current when the call began
     /// (see the module docs), then register a new run unless another start won the name.
     pub(crate) fn restart(&self, target: Target<'_>) -> Result<ProcessSnapshot> {

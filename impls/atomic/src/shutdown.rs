@@ -17,10 +17,10 @@ use procman_core::{
 };
 
 use crate::entry::{Entry, Step, Updated};
+use crate::shared::Shared;
 use crate::stop::StopPath;
-use crate::supervisor::Supervisor;
 
-impl Supervisor {
+impl Shared {
     /// [`procman_core::ProcessManager::shutdown`].
     pub(crate) fn shutdown(self: &Arc<Self>, deadline: Duration) -> ShutdownReport {
         let Some(in_flight) = self.gate.close() else {

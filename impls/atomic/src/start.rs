@@ -25,7 +25,7 @@ use procman_core::{
 use crate::entry::{Entry, Step, Updated};
 use crate::events::RunEvents;
 use crate::run::{Run, RunState, transition_error};
-use crate::supervisor::Supervisor;
+use crate::shared::Shared;
 
 /// How a first start of a name ended up.
 enum Registered {
@@ -35,7 +35,7 @@ enum Registered {
     Existing(Arc<Entry>),
 }
 
-impl Supervisor {
+impl Shared {
     /// [`procman_core::ProcessManager::start`].
     pub(crate) fn start(
         &self,
@@ -80,7 +80,7 @@ impl Supervisor {
     }
 
     /// A new run of `spec` in `Starting`, with the next generation. Call it after loading the
-    /// state it will replace (see [`Supervisor::next_generation`]).
+    /// state it will replace (see [`Shared::next_generation`]).
     pub(crate) fn next_run(
         &self,
         spec: Arc<ProcessSpec>,

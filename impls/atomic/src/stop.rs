@@ -15,7 +15,7 @@ use procman_core::{
 
 use crate::entry::Entry;
 use crate::run::{Run, transition_error};
-use crate::supervisor::Supervisor;
+use crate::shared::Shared;
 
 /// How a stop reached its end, for shutdown's report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub(crate) enum StopPath {
     RestartCancelled,
 }
 
-impl Supervisor {
+impl Shared {
     /// [`procman_core::ProcessManager::stop`].
     pub(crate) fn stop(&self, target: Target<'_>, options: StopOptions) -> Result<ProcessSnapshot> {
         let entry = self.lookup(target)?;

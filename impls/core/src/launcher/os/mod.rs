@@ -18,12 +18,12 @@
 //!
 //! # How it is supervised
 //!
-//! Each child has one supervisor thread (`procman-os-<pid>`, 256 KiB of stack) that polls its two
+//! Each child has one watcher thread (`procman-os-<pid>`, 256 KiB of stack) that polls its two
 //! pipes and a pidfd, splits output into lines for [`ChildEvents::on_output`], and reports the
 //! end with [`ChildEvents::on_exit`] exactly once — after the leader exited, the rest of its
 //! run is gone, and both pipes were drained to EOF. The steps, and the policy for a run that
 //! outlives its leader (stop signal, then SIGKILL after the spec's `stop_timeout`),
-//! are in the docs of `os/supervisor.rs`. A signal never reaches a recycled group: the leader stays
+//! are in the docs of `os/watcher.rs`. A signal never reaches a recycled group: the leader stays
 //! unreaped until the end; the argument is in the docs of `os/group.rs`.
 //!
 //! The exit reported is the leader's: its exit code, or the signal that ended it. (If the host
@@ -33,7 +33,7 @@
 //! **Why a thread per child rather than one epoll loop.** `on_output` runs the manager's code
 //! (a log-ring push under its lock, a mailbox send); with one thread for all children, one slow
 //! sink would stall every child's pipes, and the children would block on full pipes. A thread
-//! per child confines back-pressure to the child whose sink is slow, keeps each supervisor a
+//! per child confines back-pressure to the child whose sink is slow, keeps each watcher a
 //! straight-line state machine, and needs no shared registry. The cost is a mostly idle thread
 //! per live child: 200 children are 200 threads, and took this process's VmRSS from 3 MiB to
 //! 10 MiB (about 36 KiB each, stack pages and the 32 KiB read buffer included; debug build).
@@ -53,7 +53,7 @@ mod group;
 mod output;
 pub mod procfs;
 mod spawn;
-mod supervisor;
+mod watcher;
 
 use std::io;
 use std::sync::Arc;
@@ -65,14 +65,14 @@ use parking_lot::Mutex;
 use self::contain::{CgroupRoot, LEADERS, Scope};
 pub use self::contain::{Mechanism, RUN_MARKER};
 use self::group::Leader;
-use self::supervisor::Supervisor;
+use self::watcher::ChildWatcher;
 use crate::id::ProcessId;
 use crate::launcher::{Child, ChildEvents, LaunchError, Launcher};
 use crate::logring::LogRingConfig;
 use crate::signal::Signal;
 use crate::spec::ProcessSpec;
 
-/// Stack of each supervisor thread: it runs the manager's `on_output`/`on_exit`, which push to
+/// Stack of each watcher thread: it runs the manager's `on_output`/`on_exit`, which push to
 /// a log ring or a mailbox, and needs little.
 const SUPERVISOR_STACK: usize = 256 << 10;
 
@@ -111,7 +111,7 @@ impl Default for OsLauncherConfig {
 #[derive(Clone, Debug)]
 pub struct OsLauncher {
     config: OsLauncherConfig,
-    /// Children whose supervisor thread has not finished.
+    /// Children whose watcher thread has not finished.
     live: Arc<AtomicUsize>,
     /// The launcher's cgroup, when runs get cgroups.
     cgroup: Option<Arc<CgroupRoot>>,
@@ -208,13 +208,13 @@ impl OsLauncher {
     }
 
     /// Children spawned whose supervision has not finished: each counts until its `on_exit`
-    /// has returned and its supervisor thread is about to end.
+    /// has returned and its watcher thread is about to end.
     pub fn live(&self) -> usize {
         self.live.load(Ordering::Acquire)
     }
 }
 
-/// Decrements the live count when a supervisor thread ends, however it ends.
+/// Decrements the live count when a watcher thread ends, however it ends.
 struct LiveGuard(Arc<AtomicUsize>);
 
 impl Drop for LiveGuard {
@@ -251,7 +251,7 @@ impl Launcher for OsLauncher {
         LEADERS.lock().insert(pid);
         let leader = Arc::new(Leader::new(pid));
         let scope = Arc::new(Scope::new(pid, cgroup, marker, self.config.adopt_orphans));
-        let supervisor = Supervisor::new(
+        let watcher = ChildWatcher::new(
             leader.clone(),
             scope.clone(),
             leader.open_pidfd(),
@@ -268,13 +268,13 @@ impl Launcher for OsLauncher {
             .stack_size(SUPERVISOR_STACK)
             .spawn(move || {
                 let _live = live;
-                supervisor.run(attached);
-                // The supervisor reaped the leader: the pid is no longer a run's.
+                watcher.run(attached);
+                // The watcher reaped the leader: the pid is no longer a run's.
                 LEADERS.lock().remove(&pid);
             });
         if let Err(e) = started {
             LEADERS.lock().remove(&pid);
-            // The closure was dropped with the supervisor in it, which killed and reaped the
+            // The closure was dropped with the watcher in it, which killed and reaped the
             // child; the guard in it gave back the live count.
             return Err(LaunchError(format!(
                 "cannot start a thread to supervise {id} (pid {pid}): {e}; the child was killed; \
@@ -296,7 +296,7 @@ struct OsChild {
     leader: Arc<Leader>,
     /// The rest of the run, wherever it went.
     scope: Arc<Scope>,
-    /// Hands the sink to the supervisor thread, once.
+    /// Hands the sink to the watcher thread, once.
     attach: Mutex<Option<SyncSender<Arc<dyn ChildEvents>>>>,
 }
 
@@ -322,7 +322,7 @@ impl Child for OsChild {
             );
             return;
         };
-        // The supervisor thread waits on the other end until this send or the sender's drop,
+        // The watcher thread waits on the other end until this send or the sender's drop,
         // and the channel has room for the one message: this neither blocks nor fails.
         let _ = attach.send(events);
     }

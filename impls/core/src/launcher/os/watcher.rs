@@ -1,4 +1,4 @@
-//! [`Supervisor`]: the thread that watches one child from attach to `on_exit`.
+//! [`ChildWatcher`]: the thread that watches one child from attach to `on_exit`.
 //!
 //! It waits in `poll(2)` on three descriptors: the stdout and stderr pipes and a pidfd that
 //! becomes readable when the leader exits (without a pidfd it polls the exit every
@@ -64,7 +64,7 @@ const LOST_EXIT: ExitInfo = ExitInfo::Code(-1);
 
 /// Watches one child; runs on its own thread.
 #[derive(Debug)]
-pub(super) struct Supervisor {
+pub(super) struct ChildWatcher {
     leader: Arc<Leader>,
     /// Everything else the run started, wherever it went.
     scope: Arc<Scope>,
@@ -76,7 +76,7 @@ pub(super) struct Supervisor {
     stop_signal: Signal,
     /// How long they have before SIGKILL.
     stop_timeout: Duration,
-    /// Set once the leader is reaped; until then, dropping the supervisor (a failed thread
+    /// Set once the leader is reaped; until then, dropping the watcher (a failed thread
     /// start, a panic in a sink) kills the group and reaps it.
     finished: bool,
 }
@@ -89,8 +89,8 @@ impl ChildEvents for Discard {
     fn on_exit(&self, _exit: ExitInfo) {}
 }
 
-impl Supervisor {
-    /// A supervisor for `leader`, reading `stdout` and `stderr`.
+impl ChildWatcher {
+    /// A watcher for `leader`, reading `stdout` and `stderr`.
     pub(super) fn new(
         leader: Arc<Leader>,
         scope: Arc<Scope>,
@@ -101,7 +101,7 @@ impl Supervisor {
         max_line_bytes: usize,
     ) -> Self {
         let pipe = |fd, stream| Pipe::new(fd, LineSplitter::new(stream, max_line_bytes));
-        Supervisor {
+        ChildWatcher {
             leader,
             scope,
             pidfd,
@@ -352,7 +352,7 @@ impl Supervisor {
     }
 }
 
-impl Drop for Supervisor {
+impl Drop for ChildWatcher {
     fn drop(&mut self) {
         if !self.finished {
             // Abandoned before the end (the thread could not start, or a sink panicked): leave
@@ -397,7 +397,7 @@ mod tests {
             super::super::spawn::spawn(&ProcessSpec::shell("t", line), &marker, None).unwrap();
         let leader = Arc::new(Leader::new(spawned.pid));
         let scope = Arc::new(Scope::new(spawned.pid, None, marker, false));
-        let supervisor = Supervisor::new(
+        let watcher = ChildWatcher::new(
             leader,
             scope,
             None,
@@ -409,7 +409,7 @@ mod tests {
         let sink = Arc::new(Sink::default());
         let (attach, attached) = mpsc::sync_channel::<Arc<dyn ChildEvents>>(1);
         attach.send(sink.clone()).unwrap();
-        supervisor.run(attached);
+        watcher.run(attached);
         let exits = sink.exits.lock().clone();
         assert_eq!(exits.len(), 1, "{exits:?}");
         (sink.lines.lock().clone(), exits[0])

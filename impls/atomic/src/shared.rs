@@ -1,7 +1,7 @@
-//! [`Supervisor`]: the state every operation shares, behind the `Arc` that [`crate::AtomicManager`]
+//! [`Shared`]: the state every operation shares, behind the `Arc` that [`crate::AtomicManager`]
 //! holds and that event sinks and backoff threads reach through `Weak`s.
 //!
-//! The operations themselves are `impl Supervisor` blocks in their own files: start.rs, stop.rs,
+//! The operations themselves are `impl Shared` blocks in their own files: start.rs, stop.rs,
 //! restart.rs, events.rs, shutdown.rs and read.rs.
 
 use std::fmt;
@@ -15,7 +15,7 @@ use crate::padded::{CachePadded, Counters};
 use crate::registry::Registry;
 
 /// Everything the manager's operations share.
-pub(crate) struct Supervisor {
+pub(crate) struct Shared {
     /// Creates children.
     pub(crate) launcher: Arc<dyn Launcher>,
     /// Log bounds and the name limit.
@@ -31,12 +31,12 @@ pub(crate) struct Supervisor {
     /// Names registered or reserved, to hold `max_processes` exactly under racing inserts.
     names: CachePadded<AtomicUsize>,
     /// This supervisor, for the sinks and threads that must not keep it alive.
-    this: Weak<Supervisor>,
+    this: Weak<Shared>,
 }
 
-impl fmt::Debug for Supervisor {
+impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Supervisor")
+        f.debug_struct("Shared")
             .field("registry", &self.registry.kind())
             .field("names", &self.registry.len())
             .field("stats", &self.counters.stats())
@@ -45,14 +45,14 @@ impl fmt::Debug for Supervisor {
     }
 }
 
-impl Supervisor {
+impl Shared {
     /// A supervisor over `registry`.
     pub(crate) fn new(
         launcher: Arc<dyn Launcher>,
         config: ManagerConfig,
         registry: Registry,
     ) -> Arc<Self> {
-        Arc::new_cyclic(|this| Supervisor {
+        Arc::new_cyclic(|this| Shared {
             launcher,
             config,
             registry,
@@ -65,7 +65,7 @@ impl Supervisor {
     }
 
     /// A weak handle on this supervisor.
-    pub(crate) fn weak(&self) -> Weak<Supervisor> {
+    pub(crate) fn weak(&self) -> Weak<Shared> {
         self.this.clone()
     }
 
