@@ -38,64 +38,65 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use procman_core::{RestartMode, Signal};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// The file name procman looks for.
 pub const CONFIG_FILE_NAME: &str = "procman.toml";
 
-/// The whole `procman.toml`.
-#[derive(Debug, Default, Deserialize)]
+/// The whole `procman.toml`. It serialises back to TOML too, so that a program writing a
+/// configuration (the harness's MCP driver) uses these types rather than a copy of the schema.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// `[settings]`: limits and discovery switches shared by every process.
     #[serde(default)]
     pub settings: Settings,
     /// `[processes.NAME]`: one table per process, keyed by its name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub processes: BTreeMap<Spanned<String>, ProcessConfig>,
     /// `[scripts.NAME]`: settings for the package.json script NAME, whose command stays the
     /// package manager's (`npm run NAME`, ...).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scripts: BTreeMap<Spanned<String>, ScriptConfig>,
 }
 
 /// `[scripts.NAME]`: what procman.toml may say about a package.json script. Every key is
 /// optional; those absent keep their defaults (as for `[processes.NAME]`).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptConfig {
     /// Replaces the description (the script body) shown by `scripts_list`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Variables set for the script, on top of procman's own environment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
     /// The signal a graceful stop sends.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<Signal>,
     /// How long a graceful stop waits before SIGKILL, in milliseconds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_timeout_ms: Option<Spanned<u64>>,
     /// When the script is started again after it ends by itself.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<RestartMode>,
     /// Delay before the first automatic restart, in milliseconds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff_ms: Option<u64>,
     /// Upper bound on the restart delay, in milliseconds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_backoff_ms: Option<u64>,
     /// Automatic restarts allowed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_restarts: Option<u32>,
     /// The ready line's regex (`wait_for_log`'s default pattern).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<Spanned<String>>,
 }
 
 /// `[settings]`.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Lines of output kept per process; older lines are dropped first.
@@ -146,23 +147,23 @@ pub mod limits {
 }
 
 /// `[processes.NAME]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessConfig {
     /// The program and its arguments, passed to exec as they are.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Spanned<Vec<String>>>,
     /// A shell line run as `sh -c LINE`: only when a shell is really wanted.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<Spanned<String>>,
     /// One line shown by `procman list` and `scripts_list`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Working directory, relative to the directory of `procman.toml`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<Spanned<PathBuf>>,
     /// Variables set for the process, on top of procman's own environment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
     /// Start from an empty environment instead of procman's (then only `env` is set).
     #[serde(default)]
@@ -187,8 +188,36 @@ pub struct ProcessConfig {
     pub max_restarts: u32,
     /// A regex matched against each output line: the line that says "ready".
     /// `wait_for_log` uses it when no pattern is given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<Spanned<String>>,
+}
+
+impl ProcessConfig {
+    /// The `[processes.NAME]` table that runs `spec` as procman would: its command (argv or
+    /// shell line), working directory, environment, stop signal and timeout, and restart policy.
+    /// (`EnvSpec::unset` has no key here: procman.toml clears the whole environment or none.)
+    pub fn of_spec(spec: &procman_core::ProcessSpec) -> ProcessConfig {
+        let (command, shell) = match &spec.command {
+            procman_core::Command::Argv(argv) => (Some(Spanned::new(0..0, argv.clone())), None),
+            procman_core::Command::Shell(line) => (None, Some(Spanned::new(0..0, line.clone()))),
+        };
+        let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        ProcessConfig {
+            command,
+            shell,
+            description: None,
+            cwd: spec.cwd.clone().map(|cwd| Spanned::new(0..0, cwd)),
+            env: spec.env.set.clone(),
+            clear_env: !spec.env.inherit,
+            stop_signal: spec.stop_signal,
+            stop_timeout_ms: Spanned::new(0..0, millis(spec.stop_timeout)),
+            restart: spec.restart.mode,
+            backoff_ms: millis(spec.restart.initial_backoff),
+            max_backoff_ms: millis(spec.restart.max_backoff),
+            max_restarts: spec.restart.max_restarts,
+            ready: None,
+        }
+    }
 }
 
 fn default_stop_signal() -> Signal {
