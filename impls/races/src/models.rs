@@ -255,35 +255,37 @@ pub fn snapshot_consistency(make: MakeManager) -> Body {
 /// A start of a new name racing a shutdown: the start is refused or its run is stopped by the
 /// shutdown — when `shutdown` returns nothing is live — and no child outlives the two.
 pub fn shutdown_races_start(make: MakeManager) -> Body {
-    Box::new(move || {
-        let world = World::new(make);
-        let starter = {
-            let manager = world.manager.clone();
-            thread::spawn(move || manager.start(spec(NAME), IfRunning::Error))
-        };
-        world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
-        for snapshot in world.manager.list() {
-            if !checked(snapshot).status.is_terminal() {
-                fail(
-                    Finding::Leak,
-                    format!(
-                        "{snapshot:?} is live after shutdown returned: a start slipped past it"
-                    ),
-                );
-            }
+    Box::new(move || start_racing_shutdown(World::new(make), "a start"))
+}
+
+/// The race both shutdown models run: a start of `NAME` on a thread of its own and a shutdown
+/// on this one. When `shutdown` returns nothing is live; the start succeeded (and its run was
+/// stopped) or was refused with `ShuttingDown`; and no child outlives the two.
+fn start_racing_shutdown(world: World, what: &str) {
+    let starter = {
+        let manager = world.manager.clone();
+        thread::spawn(move || manager.start(spec(NAME), IfRunning::Error))
+    };
+    world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
+    for snapshot in world.manager.list() {
+        if !checked(snapshot).status.is_terminal() {
+            fail(
+                Finding::Leak,
+                format!("{snapshot:?} is live after shutdown returned: {what} slipped past it"),
+            );
         }
-        match starter.join().expect("the starter panicked") {
-            Ok(snapshot) => {
-                checked(snapshot);
-            }
-            Err(ProcessError::ShuttingDown) => {}
-            Err(e) => fail(
-                Finding::Contract,
-                format!("a start racing shutdown failed with {e}, not ShuttingDown"),
-            ),
+    }
+    match starter.join().expect("the starter panicked") {
+        Ok(snapshot) => {
+            checked(snapshot);
         }
-        world.finish();
-    })
+        Err(ProcessError::ShuttingDown) => {}
+        Err(e) => fail(
+            Finding::Contract,
+            format!("{what} racing shutdown failed with {e}, not ShuttingDown"),
+        ),
+    }
+    world.finish();
 }
 
 /// A restart racing a reader: the reader sees the old run then the new one, never backwards;
@@ -546,33 +548,7 @@ pub fn shutdown_races_start_of_an_ended_name(make: MakeManager) -> Body {
     Box::new(move || {
         let world = World::new(make);
         ended(&world);
-        let starter = {
-            let manager = world.manager.clone();
-            thread::spawn(move || manager.start(spec(NAME), IfRunning::Error))
-        };
-        world.manager.shutdown(crate::world::SHUTDOWN_DEADLINE);
-        for snapshot in world.manager.list() {
-            if !checked(snapshot).status.is_terminal() {
-                fail(
-                    Finding::Leak,
-                    format!(
-                        "{snapshot:?} is live after shutdown returned: a start of an ended name \
-                         slipped past it"
-                    ),
-                );
-            }
-        }
-        match starter.join().expect("the starter panicked") {
-            Ok(snapshot) => {
-                checked(snapshot);
-            }
-            Err(ProcessError::ShuttingDown) => {}
-            Err(e) => fail(
-                Finding::Contract,
-                format!("a start racing shutdown failed with {e}, not ShuttingDown"),
-            ),
-        }
-        world.finish();
+        start_racing_shutdown(world, "a start of an ended name");
     })
 }
 
