@@ -125,51 +125,60 @@ fn ok(what: &str, result: procman_core::Result<ProcessSnapshot>) -> ProcessSnaps
 /// Two starts of one new name, `ReturnExisting`: exactly one run exists afterwards, both
 /// callers see its id, and exactly one child was spawned.
 pub fn same_name_start_race(make: MakeManager) -> Body {
-    Box::new(move || {
-        let world = World::new(make);
-        let other = {
-            let manager = world.manager.clone();
-            thread::spawn(move || manager.start(spec(NAME), IfRunning::ReturnExisting))
-        };
-        let mine = ok(
-            "a racing start",
-            world.manager.start(spec(NAME), IfRunning::ReturnExisting),
+    Box::new(move || two_starts_race(World::new(make), None))
+}
+
+/// The race both start models run: two starts of `NAME`, `ReturnExisting`, one on a thread of
+/// its own, after `ended` (the name's ended run, if the set-up made one). Exactly one new run
+/// exists afterwards, both callers see its id, and exactly one more child was spawned.
+fn two_starts_race(world: World, ended: Option<ProcessSnapshot>) {
+    let earlier = u64::from(ended.is_some());
+    let other = {
+        let manager = world.manager.clone();
+        thread::spawn(move || manager.start(spec(NAME), IfRunning::ReturnExisting))
+    };
+    let mine = ok(
+        "a racing start",
+        world.manager.start(spec(NAME), IfRunning::ReturnExisting),
+    );
+    let theirs = ok(
+        "a racing start",
+        other.join().expect("the other starter panicked"),
+    );
+    if mine.id != theirs.id || ended.is_some_and(|old| mine.id.generation <= old.id.generation) {
+        fail(
+            Finding::DuplicateRun,
+            format!(
+                "two starts of one name (its earlier run: {ended:?}) made {mine:?} and \
+                 {theirs:?}, not one new run"
+            ),
         );
-        let theirs = ok(
-            "a racing start",
-            other.join().expect("the other starter panicked"),
+    }
+    let spawned = world.launcher.spawn_count();
+    let live = world.launcher.live_count();
+    if spawned != 1 + earlier || live != 1 {
+        fail(
+            Finding::DuplicateRun,
+            format!(
+                "two starts of one name spawned {} children ({live} live)",
+                spawned - earlier
+            ),
         );
-        if mine.id != theirs.id {
-            fail(
-                Finding::DuplicateRun,
-                format!("two starts of one name made two runs: {mine:?} and {theirs:?}"),
-            );
-        }
-        let spawned = world.launcher.spawn_count();
-        if spawned != 1 || world.launcher.live_count() != 1 {
-            fail(
-                Finding::DuplicateRun,
-                format!(
-                    "two starts of one name spawned {spawned} children ({} live)",
-                    world.launcher.live_count()
-                ),
-            );
-        }
-        let now = ok("status", world.manager.status(name()));
-        if now.id != mine.id || now.status != Status::Running {
-            fail(
-                Finding::Contract,
-                format!("after both starts returned the name is {now:?}, not running {mine:?}"),
-            );
-        }
-        if world.manager.stats().started != 1 {
-            fail(
-                Finding::DuplicateRun,
-                format!("{:?} after one run", world.manager.stats()),
-            );
-        }
-        world.finish();
-    })
+    }
+    let now = ok("status", world.manager.status(name()));
+    if now.id != mine.id || now.status != Status::Running {
+        fail(
+            Finding::Contract,
+            format!("after both starts returned the name is {now:?}, not running {mine:?}"),
+        );
+    }
+    if world.manager.stats().started != 1 + earlier {
+        fail(
+            Finding::DuplicateRun,
+            format!("{:?} after {} runs", world.manager.stats(), 1 + earlier),
+        );
+    }
+    world.finish();
 }
 
 /// A stop racing the child's own exit: the run ends once, as `Stopped` (the stop got there
@@ -491,51 +500,7 @@ pub fn ended_name_start_race(make: MakeManager) -> Body {
     Box::new(move || {
         let world = World::new(make);
         let old = ended(&world);
-        let other = {
-            let manager = world.manager.clone();
-            thread::spawn(move || manager.start(spec(NAME), IfRunning::ReturnExisting))
-        };
-        let mine = ok(
-            "a racing start of an ended name",
-            world.manager.start(spec(NAME), IfRunning::ReturnExisting),
-        );
-        let theirs = ok(
-            "a racing start of an ended name",
-            other.join().expect("the other starter panicked"),
-        );
-        if mine.id != theirs.id || mine.id.generation <= old.id.generation {
-            fail(
-                Finding::DuplicateRun,
-                format!(
-                    "two starts of the ended {old:?} made {mine:?} and {theirs:?}, not one new run"
-                ),
-            );
-        }
-        let spawned = world.launcher.spawn_count();
-        let live = world.launcher.live_count();
-        if spawned != 2 || live != 1 {
-            fail(
-                Finding::DuplicateRun,
-                format!(
-                    "two starts of an ended name spawned {} more children ({live} live)",
-                    spawned.saturating_sub(1)
-                ),
-            );
-        }
-        let now = ok("status", world.manager.status(name()));
-        if now.id != mine.id || now.status != Status::Running {
-            fail(
-                Finding::Contract,
-                format!("after both starts returned the name is {now:?}, not running {mine:?}"),
-            );
-        }
-        if world.manager.stats().started != 2 {
-            fail(
-                Finding::DuplicateRun,
-                format!("{:?} after two runs", world.manager.stats()),
-            );
-        }
-        world.finish();
+        two_starts_race(world, Some(old));
     })
 }
 
