@@ -320,6 +320,13 @@ fn run_checker(budget: Budget, body: impl Fn() + Send + Sync + 'static) {
     let (preemptions, cap) = budget.loom.effective();
     builder.preemption_bound = Some(preemptions);
     builder.max_duration = cap;
+    if cap.is_some() && std::env::var_os("LOOM_CHECKPOINT_INTERVAL").is_none() {
+        // Loom looks at `max_duration` only every `checkpoint_interval` iterations (20 000 by
+        // default), so a capped model ran its first 20 000 schedules whatever the cap: minutes
+        // per actor model on a loaded machine. Looking every 100 makes the cap what it says
+        // (the check is a clock read and a log line that is off unless LOOM_LOG is set).
+        builder.checkpoint_interval = 100;
+    }
     if env_var_usize("LOOM_MAX_BRANCHES").is_none() {
         // A whole manager call is a few dozen loom operations; the default bound (1 000) is
         // for single data structures.
