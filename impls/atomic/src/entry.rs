@@ -8,15 +8,42 @@
 //! in seed 000's Go sample — so ABA is impossible: the address cannot be reused while the guard
 //! keeps the old value alive. A lost race retries with the value that won; a refused transition
 //! ends the loop with an error.
+//!
+//! Every successful compare-and-swap is followed by a **publish** ([`Entry::publish`]): under the
+//! view's writer bit, the cell's *current* state — not the one this writer installed — is copied
+//! into the entry's [`SnapshotView`], which is what `status` reads. Publishing the current state
+//! is what keeps the view from going back in time: writers A and B install in that order, and
+//! whichever publishes last copies B's state or a later one.
+//!
+//! Between a writer's compare-and-swap and its publish, the cell is ahead of the view. Another
+//! writer that reads the cell then (a stop answering `NotRunning` from a `Failed` it found) must
+//! not return before the view has caught up, or a `status` issued after that answer could still
+//! read the older state. So every observation of the cell — [`Entry::load`], each state the
+//! update loop looks at, a lost compare-and-swap's winner — compares the state's version (one more
+//! per install) with the view's, and publishes first if the view is behind. Nothing learns of a
+//! state from this entry before the view holds it or something newer.
+//! A new run replacing an ended one also resets the name's [`LogMirror`] to the new run's tag in
+//! that publish (see `log.rs`).
 
+use procman_core::seqview::SnapshotView;
+use procman_core::sync::atomic::{AtomicBool, Ordering};
 use procman_core::sync::{Arc, CellGuard, SwapCell};
-use procman_core::{Name, ProcessError, Target};
+use procman_core::{Name, ProcessError, ProcessId, ProcessSnapshot, Target};
 
+use crate::log::LogMirror;
 use crate::run::RunState;
 
-/// One name's current run.
+/// One name's current run. Aligned to 128 bytes so that the lines `status` reads (the view and
+/// the listed flag) share nothing with other allocations.
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct Entry {
+    /// The published copy of the current run's snapshot: what `status` reads.
+    view: SnapshotView,
+    /// Set once the registry's name order holds this entry (see `registry.rs`).
+    listed: AtomicBool,
+    /// The current run's log counters.
+    logs: Arc<LogMirror>,
     /// The current run's state; replaced whole by compare-and-swap.
     state: SwapCell<RunState>,
     /// The generation of the name's first run: older ids never belonged to this name.
@@ -49,11 +76,69 @@ pub(crate) enum Updated<T> {
 
 impl Entry {
     /// An entry whose first run is in `first`.
-    pub(crate) fn new(first: RunState) -> Self {
+    pub(crate) fn new(mut first: RunState) -> Self {
+        first.version = 1;
+        let logs = first.run.log.mirror().clone();
+        logs.reset(first.generation(), first.run.log.counters());
         Entry {
+            view: SnapshotView::new(&first.snapshot, first.version),
+            listed: AtomicBool::new(false),
+            logs,
             first_generation: first.generation(),
             name: first.run.id.name,
             state: SwapCell::new(first),
+        }
+    }
+
+    /// Whether the registry's name order holds this entry.
+    #[inline]
+    pub(crate) fn is_listed(&self) -> bool {
+        self.listed.load(Ordering::Acquire)
+    }
+
+    /// Records that the registry's name order holds this entry.
+    pub(crate) fn mark_listed(&self) {
+        self.listed.store(true, Ordering::Release);
+    }
+
+    /// The current snapshot from the view, if a reader gets a clean copy (see
+    /// [`SnapshotView::read`]): plain loads, nothing written.
+    #[inline]
+    pub(crate) fn read_view(&self) -> Option<ProcessSnapshot> {
+        self.view
+            .read(self.name, |generation| self.logs.counters(generation))
+    }
+
+    /// Copies the cell's current state into the view, under the view's writer bit (see the
+    /// module docs). A new generation also starts the log mirror over.
+    pub(crate) fn publish(&self) {
+        let writer = self.view.begin_write();
+        let current = self.state.load();
+        if current.generation() != self.view.generation() {
+            self.logs
+                .reset(current.generation(), current.run.log.counters());
+        }
+        writer.write(&current.snapshot, current.version);
+    }
+
+    /// [`Entry::publish`], with the seeded bug that publishes `installed` instead.
+    fn publish_after_install(&self, installed: &RunState) {
+        // SEEDED BUG `seeded-bug-publish-installed-state` (procman-races catalogue): the writer
+        // publishes the state it installed rather than the cell's current one, so a writer that
+        // installed first but publishes last puts an older state back in the view.
+        #[cfg(feature = "seeded-bug-publish-installed-state")]
+        {
+            let writer = self.view.begin_write();
+            if installed.generation() != self.view.generation() {
+                self.logs
+                    .reset(installed.generation(), installed.run.log.counters());
+            }
+            writer.write(&installed.snapshot, installed.version);
+        }
+        #[cfg(not(feature = "seeded-bug-publish-installed-state"))]
+        {
+            let _ = installed;
+            self.publish();
         }
     }
 
@@ -63,10 +148,24 @@ impl Entry {
         self.name
     }
 
-    /// The current state, without locking or allocating.
+    /// The current state, without locking or allocating; the view holds it (or a newer one)
+    /// by the time this returns (see the module docs).
     #[inline]
     pub(crate) fn load(&self) -> CellGuard<RunState> {
-        self.state.load()
+        self.seen(self.state.load())
+    }
+
+    /// `state`, once the view holds it or a newer one: publishes first if the view is behind.
+    #[inline]
+    fn seen(&self, state: CellGuard<RunState>) -> CellGuard<RunState> {
+        // SEEDED BUG `seeded-bug-cell-read-ahead-of-view` (procman-races catalogue): a writer
+        // acts on a state that another writer installed but has not published yet, so its answer
+        // can be newer than what a later `status` reads.
+        #[cfg(not(feature = "seeded-bug-cell-read-ahead-of-view"))]
+        if self.view.version() < state.version {
+            self.publish();
+        }
+        state
     }
 
     /// Installs `next` if the cell still holds `current`; otherwise returns what it holds.
@@ -75,17 +174,22 @@ impl Entry {
         current: &CellGuard<RunState>,
         next: RunState,
     ) -> Result<Arc<RunState>, CellGuard<RunState>> {
-        let next = Arc::new(next);
-        self.state
-            .compare_and_swap(current, next.clone())
-            .map(|()| next)
+        let next = Arc::new(RunState {
+            version: current.version + 1,
+            ..next
+        });
+        if let Err(found) = self.state.compare_and_swap(current, next.clone()) {
+            return Err(self.seen(found));
+        }
+        self.publish_after_install(&next);
+        Ok(next)
     }
 
     /// The compare-and-swap loop every transition uses: `decide` sees the current state and
     /// returns the next one or a result; it is called again, on the state that won, whenever
     /// another writer got in first. `decide` must not block: it may run several times.
     pub(crate) fn update<T>(&self, mut decide: impl FnMut(&RunState) -> Step<T>) -> Updated<T> {
-        let mut current = self.state.load();
+        let mut current = self.load();
         loop {
             match decide(&current) {
                 Step::Leave(result) => return Updated::Left(result),
@@ -94,8 +198,12 @@ impl Entry {
                 // the state `decide` looked at, so a racing transition is silently overwritten.
                 #[cfg(feature = "seeded-bug-lost-update")]
                 Step::Install(next) => {
-                    let new = Arc::new(next);
+                    let new = Arc::new(RunState {
+                        version: current.version + 1,
+                        ..next
+                    });
                     self.state.store(new.clone());
+                    self.publish();
                     return Updated::Installed { old: current, new };
                 }
                 // SEEDED BUG `seeded-bug-cas-against-copy` (procman-races catalogue): seed 000's
@@ -110,10 +218,11 @@ impl Entry {
                         child: current.child.clone(),
                         auto_restarts: current.auto_restarts,
                         restart: current.restart.clone(),
+                        version: current.version,
                     });
                     match self.state.compare_and_swap(&copy.load(), Arc::new(next)) {
                         Ok(()) => unreachable!("a CAS against a copy's address cannot succeed"),
-                        Err(found) => current = found,
+                        Err(found) => current = self.seen(found),
                     }
                 }
                 #[cfg(not(any(
@@ -134,8 +243,8 @@ impl Entry {
     pub(crate) fn check_target(
         &self,
         target: Target<'_>,
-        state: &RunState,
+        current: &ProcessId,
     ) -> Result<(), ProcessError> {
-        target.check_run(self.first_generation, &state.snapshot.id)
+        target.check_run(self.first_generation, current)
     }
 }

@@ -161,13 +161,7 @@ impl AtomicManager {
     /// A manager over `launcher` with the copy-on-write registry (the shipped form: a `status`
     /// writes no memory that another reader touches; see the crate docs).
     pub fn new(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
-        Self::with_registry(launcher, config, Registry::copy_on_write())
-    }
-
-    /// The same as [`AtomicManager::new`]: the copy-on-write registry. Kept so the harness's
-    /// `atomic-cow` contender still names it.
-    pub fn with_cow_registry(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Self {
-        Self::with_registry(launcher, config, Registry::copy_on_write())
+        Self::with_registry(launcher, config, Registry::table(config.max_processes))
     }
 
     /// A manager over `launcher` with the dashmap registry, kept for comparison: each lookup
@@ -187,7 +181,7 @@ impl AtomicManager {
         }
     }
 
-    /// Which registry this manager uses: "dashmap" or "cow".
+    /// Which registry this manager uses: "dashmap" or "table".
     pub fn registry_kind(&self) -> &'static str {
         self.supervisor.registry.kind()
     }

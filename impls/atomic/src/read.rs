@@ -22,8 +22,15 @@ impl Shared {
     pub(crate) fn status(&self, target: Target<'_>) -> Result<ProcessSnapshot> {
         self.registry
             .get_with(target.name(), |entry| {
+                // The fast path: the entry's seqlocked view, plain loads only.
+                #[cfg(not(feature = "seeded-bug-torn-snapshot-two-loads"))]
+                if let Some(snapshot) = entry.read_view() {
+                    entry.check_target(target, &snapshot.id)?;
+                    return Ok(snapshot);
+                }
+                // The slow path (a publish overlapped every try, or the run `Failed`): the cell.
                 let current = entry.load();
-                entry.check_target(target, &current)?;
+                entry.check_target(target, &current.snapshot.id)?;
                 // SEEDED BUG `seeded-bug-torn-snapshot-two-loads` (procman-races catalogue): the
                 // status from this load, the rest of the snapshot from a second load of the
                 // cell, which a writer may have replaced in between.
@@ -40,7 +47,8 @@ impl Shared {
 
     /// [`procman_core::ProcessManager::list`].
     pub(crate) fn list(&self) -> Vec<ProcessSnapshot> {
-        self.registry.map_by_name(|entry| entry.load().view())
+        self.registry
+            .map_by_name(|entry| entry.read_view().unwrap_or_else(|| entry.load().view()))
     }
 
     /// [`procman_core::ProcessManager::logs_tail`].
@@ -54,7 +62,7 @@ impl Shared {
             .registry
             .get_with(target.name(), |entry| {
                 let current = entry.load();
-                entry.check_target(target, &current)?;
+                entry.check_target(target, &current.snapshot.id)?;
                 Ok(current.run.clone())
             })
             .unwrap_or_else(|| Err(not_found(target)))?;

@@ -39,7 +39,7 @@ impl Shared {
         let entry = self.lookup(target)?;
         // Phase 1: the targeted run, looked at once. Only this run is ever stopped.
         let targeted = entry.load();
-        entry.check_target(target, &targeted)?;
+        entry.check_target(target, &targeted.snapshot.id)?;
         let status = &targeted.snapshot.status;
         if !status.is_alive() && !status.is_terminal() {
             return Err(ProcessError::Busy {
@@ -72,6 +72,7 @@ impl Shared {
                 spec.clone(),
                 current.snapshot.restarts + 1,
                 current.auto_restarts,
+                current.run.log.mirror(),
             ) {
                 Ok(next) => Step::Install(next),
                 Err(e) => Step::Leave(Err(e)),
@@ -138,6 +139,7 @@ impl Shared {
                 current.run.spec.clone(),
                 current.snapshot.restarts + 1,
                 current.auto_restarts + 1,
+                current.run.log.mirror(),
             ) {
                 Ok(next) => Step::Install(next),
                 Err(e) => Step::Leave(Some(e)),

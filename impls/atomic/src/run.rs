@@ -14,7 +14,7 @@ use procman_core::{
     Child, InvalidTransition, LogRingConfig, ProcessError, ProcessId, ProcessSnapshot, ProcessSpec,
 };
 
-use crate::log::RunLog;
+use crate::log::{LogMirror, RunLog};
 
 /// What one run owns beyond its state: identity, spec, log and end-of-run rendezvous.
 #[derive(Debug)]
@@ -44,11 +44,16 @@ struct RunEnd {
 
 impl Run {
     /// A run about to start.
-    pub(crate) fn new(id: ProcessId, spec: Arc<ProcessSpec>, log: LogRingConfig) -> Self {
+    pub(crate) fn new(
+        id: ProcessId,
+        spec: Arc<ProcessSpec>,
+        log: LogRingConfig,
+        mirror: Arc<LogMirror>,
+    ) -> Self {
         Run {
             id,
             spec,
-            log: RunLog::new(log),
+            log: RunLog::new(log, mirror, id.generation),
             end: RunEnd::default(),
         }
     }
@@ -91,6 +96,9 @@ pub(crate) struct RunState {
     /// Set while an automatic restart's backoff runs: the latch its thread sleeps on, opened to
     /// cancel it. Identity (pointer) tells one pending restart from another.
     pub(crate) restart: Option<Arc<ExitLatch>>,
+    /// Which install this is, per entry: set by [`crate::entry::Entry`] to one more than the
+    /// state it replaces, so the view can tell whether it holds this state yet.
+    pub(crate) version: u64,
 }
 
 /// The error for a transition the status machine refused.
@@ -116,6 +124,7 @@ impl RunState {
             child: None,
             auto_restarts,
             restart: None,
+            version: 0,
         })
     }
 
@@ -127,6 +136,7 @@ impl RunState {
             child: self.child.clone(),
             auto_restarts: self.auto_restarts,
             restart: self.restart.clone(),
+            version: self.version,
         }
     }
 

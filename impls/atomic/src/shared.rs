@@ -80,7 +80,7 @@ impl Shared {
     /// counter rather than `registry.len()`, so that two new names racing for the last place
     /// cannot both get it.
     pub(crate) fn reserve_name(&self, name: &str) -> Result<(), ProcessError> {
-        let limit = self.config.max_processes;
+        let limit = self.config.max_processes.min(self.registry.capacity());
         self.names
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
                 (n < limit).then_some(n + 1)

@@ -24,6 +24,7 @@ use procman_core::{
 
 use crate::entry::{Entry, Step, Updated};
 use crate::events::RunEvents;
+use crate::log::LogMirror;
 use crate::run::{Run, RunState, transition_error};
 use crate::shared::Shared;
 
@@ -63,7 +64,12 @@ impl Shared {
                 });
             }
             let restarts = current.snapshot.restarts;
-            match self.next_run(spec.clone(), restarts, current.auto_restarts) {
+            match self.next_run(
+                spec.clone(),
+                restarts,
+                current.auto_restarts,
+                current.run.log.mirror(),
+            ) {
                 Ok(next) => Step::Install(next),
                 Err(e) => Step::Leave(Err(e)),
             }
@@ -86,9 +92,10 @@ impl Shared {
         spec: Arc<ProcessSpec>,
         restarts: u32,
         auto_restarts: u32,
+        logs: &Arc<LogMirror>,
     ) -> Result<RunState> {
         let id = ProcessId::new(&spec.name, self.next_generation());
-        let run = Arc::new(Run::new(id, spec, self.config.log_ring));
+        let run = Arc::new(Run::new(id, spec, self.config.log_ring, logs.clone()));
         RunState::starting(run, restarts, auto_restarts, SystemTime::now())
     }
 
@@ -102,7 +109,7 @@ impl Shared {
                 .map(Registered::Existing)
                 .ok_or(limit);
         }
-        let first = match self.next_run(spec.clone(), 0, 0) {
+        let first = match self.next_run(spec.clone(), 0, 0, &Arc::new(LogMirror::default())) {
             Ok(first) => first,
             Err(e) => {
                 self.release_name();

@@ -46,7 +46,7 @@ impl Shared {
     ) -> Result<(ProcessSnapshot, StopPath)> {
         let mut current = entry.load();
         loop {
-            entry.check_target(target, &current)?;
+            entry.check_target(target, &current.snapshot.id)?;
             let status = &current.snapshot.status;
             match status {
                 Status::Pending | Status::Starting => {

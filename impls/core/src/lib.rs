@@ -16,6 +16,7 @@ pub mod launcher;
 pub mod logring;
 pub mod manager;
 pub mod name;
+pub mod seqview;
 pub mod signal;
 pub mod snapshot;
 pub mod spec;

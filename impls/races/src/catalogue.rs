@@ -241,6 +241,57 @@ pub const CATALOGUE: &[SeededBug] = &[
         ],
     },
     SeededBug {
+        feature: "seeded-bug-seqview-no-recheck",
+        design: "atomic",
+        what: "the status view's reader uses the words it loaded without re-reading the \
+               sequence, so a read that overlaps a publish mixes two snapshots",
+        detections: &[
+            loom("seqview_publish_races_read", Finding::Invariant),
+            shuttle(
+                Workload::Model("seqview_publish_races_read"),
+                Finding::Invariant,
+            ),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-publish-installed-state",
+        design: "atomic",
+        what: "a writer publishes the state it installed instead of the cell's current one, so \
+               a writer that installed first but publishes last puts an older state back in \
+               the view, and status reads go back in time",
+        detections: &[
+            loom("stop_races_natural_exit", Finding::Contract),
+            shuttle(
+                Workload::Model("stop_races_natural_exit"),
+                Finding::Contract,
+            ),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-cell-read-ahead-of-view",
+        design: "atomic",
+        what: "a writer acts on a state another writer installed but has not yet published to \
+               the status view (a stop answers NotRunning from a Failed run), so a status read \
+               after that answer still returns the older state",
+        detections: &[shuttle(
+            Workload::Stress("linearizable_pct_6x30"),
+            Finding::Linearizability,
+        )],
+    },
+    SeededBug {
+        feature: "seeded-bug-table-slot-store-not-cas",
+        design: "atomic",
+        what: "the registry table claims an empty slot with a plain store, so two first starts \
+               of one name both insert it and both launch a run",
+        detections: &[
+            loom("same_name_start_race", Finding::DuplicateRun),
+            shuttle(
+                Workload::Model("same_name_start_race"),
+                Finding::DuplicateRun,
+            ),
+        ],
+    },
+    SeededBug {
         feature: "seeded-bug-ended-check-then-install",
         design: "mutex",
         what: "a start of a known name reads whether its run is live under a read lock and \

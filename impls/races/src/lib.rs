@@ -116,6 +116,7 @@ macro_rules! __with_models {
             restart_policy_exit_races_stop,
             ended_name_start_race,
             shutdown_races_start_of_an_ended_name,
+            seqview_publish_races_read,
         }
     };
 }

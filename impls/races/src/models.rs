@@ -21,6 +21,7 @@
 //! | [`restart_policy_exit_races_stop`] | a stop by id and the child's own exit, under `restart = always` with no backoff | a run the stop ended is never restarted automatically; an exit that won may be, once; `stats()` agrees with the children spawned |
 //! | [`ended_name_start_race`] | two starts of a name whose run has ended (the install path, not the registry's) | one new run: both callers see it, one more child spawned and live |
 //! | [`shutdown_races_start_of_an_ended_name`] | a start of an ended name and a shutdown | when shutdown returns nothing is live; the start is refused or its run ended |
+//! | [`seqview_publish_races_read`] | two publishes of [`procman_core::seqview::SnapshotView`] and two reads, alone over the checker's atomics | every read is `None` or exactly one published snapshot, never older than the one before |
 
 use procman_core::sync::thread;
 use procman_core::{
@@ -96,6 +97,10 @@ pub const MODELS: &[Model] = &[
     Model {
         name: "shutdown_races_start_of_an_ended_name",
         body: shutdown_races_start_of_an_ended_name,
+    },
+    Model {
+        name: "seqview_publish_races_read",
+        body: seqview_publish_races_read,
     },
 ];
 
@@ -562,6 +567,72 @@ pub fn shutdown_gate_publication(_make: MakeManager) -> Body {
                     "a start entered the gate before it closed, yet its write is not visible once \
                      wait_drained({in_flight}) returned: shutdown would miss the run it registered"
                 ),
+            );
+        }
+    })
+}
+
+/// The atomic design's status view ([`procman_core::seqview::SnapshotView`]), alone over the
+/// checker's atomics: a writer publishes two snapshots (each under the writer bit) while a reader
+/// reads twice. Each read must be `None` (it overlapped a publish every try) or exactly one of the
+/// three snapshots the view ever held, and the second read never older than the first. Inside the
+/// design the cells' checker locks would add happens-before edges of their own; here only the
+/// view's own orderings stand between a reader and a torn copy.
+pub fn seqview_publish_races_read(_make: MakeManager) -> Body {
+    use procman_core::seqview::SnapshotView;
+    use procman_core::sync::Arc;
+    use procman_core::{LogCounters, ProcessId};
+    Box::new(move || {
+        let name = procman_core::Name::from_interned(NAME);
+        let mut first = ProcessSnapshot::pending(ProcessId::new(name, 1), 0);
+        first.status = Status::Starting;
+        first.started_at = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(10));
+        let mut second = first;
+        second.status = Status::Running;
+        second.pid = Some(42);
+        let mut third = second;
+        third.id.generation = 2;
+        third.status = Status::Exited(3);
+        third.exit = Some(ExitInfo::Code(3));
+        third.ended_at = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(11));
+        third.restarts = 1;
+        let held = [first, second, third];
+        let view = Arc::new(SnapshotView::new(&first, 1));
+        let writer = {
+            let view = view.clone();
+            thread::spawn(move || {
+                for (version, next) in [(2, second), (3, third)] {
+                    view.begin_write().write(&next, version);
+                }
+            })
+        };
+        let mut last = 0;
+        for _ in 0..2 {
+            let Some(read) = view.read(name, |_| Some(LogCounters::default())) else {
+                continue;
+            };
+            let Some(at) = held.iter().position(|s| *s == read) else {
+                fail(
+                    Finding::Invariant,
+                    format!("a read of the view is no snapshot it ever held (torn): {read:?}"),
+                );
+            };
+            if at < last {
+                fail(
+                    Finding::Linearizability,
+                    format!(
+                        "a read of the view went back from {:?} to {read:?}",
+                        held[last]
+                    ),
+                );
+            }
+            last = at;
+        }
+        writer.join().expect("the publishing thread panicked");
+        if view.read(name, |_| Some(LogCounters::default())) != Some(third) {
+            fail(
+                Finding::Contract,
+                "after both publishes the view does not read as the last one",
             );
         }
     })

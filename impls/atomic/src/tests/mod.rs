@@ -1,5 +1,5 @@
 //! Unit tests of the atomic design over the simulated launcher, each run once per registry
-//! (dashmap and copy-on-write), the way arc-swap runs one suite per strategy.
+//! (dashmap and the append-only table), the way arc-swap runs one suite per strategy.
 //!
 //! The conformance suite (tests/conformance.rs) holds the design to the contract; these tests
 //! pin down what is particular to this design: CAS elections, the shutdown gate against racing
@@ -7,7 +7,7 @@
 //! No assertion is about time: waits poll a condition under a generous liveness bound.
 
 mod alloc;
-mod conformance_cow;
+mod conformance_sharded;
 mod lifecycle;
 mod races;
 mod restart;
@@ -43,7 +43,7 @@ fn each_registry_with(config: ManagerConfig, test: impl Fn(Fixture)) {
     type Make = fn(Arc<dyn procman_core::Launcher>, ManagerConfig) -> AtomicManager;
     let makers: [(&str, Make); 2] = [
         ("dashmap", AtomicManager::with_sharded_registry),
-        ("cow", AtomicManager::new),
+        ("table", AtomicManager::new),
     ];
     for (kind, make) in makers {
         let launcher = SimLauncher::new();

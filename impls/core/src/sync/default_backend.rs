@@ -6,7 +6,9 @@ pub use parking_lot::{
 
 /// Atomics: `std::sync::atomic` in production.
 pub mod atomic {
-    pub use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub use std::sync::atomic::{
+        AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    };
 }
 
 /// Threads: `std::thread` in production.

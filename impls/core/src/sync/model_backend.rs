@@ -35,7 +35,7 @@ use std::time::Duration;
 
 /// Atomics: the checker's, except [`atomic::AtomicBool`] (see there).
 pub mod atomic {
-    pub use super::checker::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
+    pub use super::checker::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
     pub use std::sync::atomic::Ordering;
 
     /// The checker's `AtomicBool` with `swap` done as one compare-and-swap.
