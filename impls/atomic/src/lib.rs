@@ -12,11 +12,13 @@
 //!
 //! ```text
 //! AtomicManager ── Arc<Shared>
-//!   registry: Registry            name -> Arc<Entry>      (copy-on-write SwapCell, or dashmap)
+//!   registry: Registry            name -> Entry   (append-only AtomicPtr table, or dashmap)
 //!   gate:     ShutdownGate        one AtomicU64: CLOSED bit | starts in flight
 //!   counters: Counters            active / started / failed / restarted, 128-byte padded
 //!   generation, names             padded AtomicU64 / AtomicUsize
-//! Entry ── SwapCell<RunState>     the name's current run, replaced whole
+//! Entry ── SwapCell<RunState>     the name's current run, replaced whole (the writers' cell)
+//!          SnapshotView           a seqlocked copy of its snapshot (what `status` reads)
+//!          Arc<LogMirror>         the current run's log counters, tagged by generation
 //! RunState (immutable)            snapshot + Arc<Run> + child + auto-restart count + pending restart
 //! Run                             id, spec, RunLog (Mutex<LogRing> + atomic counters), end latch
 //! ```
@@ -55,40 +57,41 @@
 //!   sits in the terminal state, so cancelling (start, restart, stop, shutdown) is a CAS that
 //!   removes it plus a wake-up, and the restart's own CAS succeeds only if its latch is still there.
 //!
-//! # What a `status` read writes: nothing another thread reads
+//! # What a `status` read writes: nothing at all
 //!
 //! `status(name)` is, in order:
 //!
-//! 1. one `SwapCell::load` of the registry's index (copy-on-write, [`registry`]): arc-swap puts
-//!    the pointer in one of *this thread's* debt slots (a store and an exchange on a line only
-//!    this thread writes; a writer replacing the index scans the slots) — no shared reference
-//!    count, no lock word;
-//! 2. a hash probe of an immutable `HashMap` (foldhash of the name, one key comparison);
-//! 3. one `SwapCell::load` of the entry's `RunState`, the same way;
-//! 4. a copy of the snapshot: [`procman_core::ProcessSnapshot`] is `Copy` — the name and a failure
-//!    reason are interned ([`procman_core::Name`]), so no `Arc` is cloned — and two plain atomic
-//!    loads of the run's log counters;
-//! 5. the two guards are dropped: each clears its own debt slot.
+//! 1. a hash of the name (foldhash) and a probe of the registry's append-only table
+//!    ([`registry`]): `Acquire` loads of `AtomicPtr` slots until the name's entry, one string
+//!    comparison, and one load of the entry's `listed` flag. No guard: entries are never removed
+//!    or moved while the manager lives;
+//! 2. a read of the entry's [`procman_core::seqview::SnapshotView`]: the sequence, nine words,
+//!    the two tagged log-counter words ([`log`]), the sequence again (every load `Acquire`, a
+//!    plain `mov` on x86-64), then decoding the words into a [`procman_core::ProcessSnapshot`]
+//!    (`Copy`: the name is interned, [`procman_core::Name`]).
 //!
-//! No step is an atomic read-modify-write on memory that another reader touches, and none
-//! allocates. The memory other readers share (the index, the `HashMap`, the `RunState`, the
-//! counters) is only read, so readers of one name keep their copies of those lines in the
-//! shared state and do not bounce them. The design before this one took dashmap's shard read
-//! lock (an RMW on the shard's lock word) and cloned two `Arc`s (two RMWs on the refcounts every
-//! reader of the name shares): measured per thread, its 2-reader cost was 9.7x its 1-reader cost
-//! (`reports/results/seeds.json` of the previous evidence).
+//! Nothing is stored and nothing allocates: readers of one name keep the entry's lines in the
+//! shared state. Only when a publish overlaps every one of three tries, or the run `Failed` (its
+//! reason is an interned string, not in the words), does the read fall back to the writers' cell
+//! (`SwapCell::load`, arc-swap: a store into this thread's own debt slot).
 //!
-//! Measured on this project's 2-core VM (`cargo bench -p procman-harness --bench seeds --bench
-//! floors`, criterion medians of one run, load average about 7 from other builds, so absolute
-//! figures are inflated and only same-run ratios mean much): `single_process_read` atomic 103 ns
-//! vs mutex 70 ns; `list_100` atomic 3.5 µs vs mutex 10.7 µs; the read floor
-//! (`floor/cow_map_arcswap_copy`: the same two loads and probe with a 48-byte `Copy` state, no
-//! manager around it) 66 ns. Instructions per `status` under callgrind: 331 (the two arc-swap
-//! load/drop pairs are about 150 of them, the hash probe about 60). The README's "The three
-//! designs" lists the figures and the targets missed.
+//! The view is kept by the writers ([`entry`]): after each compare-and-swap the writer copies the
+//! cell's *current* state into the view under its writer bit (a CAS on the sequence; writers of
+//! one name serialise there for nine stores), and every writer that looks at the cell first helps
+//! a lagging view, so nothing can learn of a state before `status` can. Loom checks the view alone
+//! over its atomics (`procman-races`' `seqview_publish_races_read`) and the manager's models and
+//! shuttle's linearizability histories check it inside the design; seeded bugs for the reader
+//! (`seeded-bug-seqview-no-recheck`), the publish (`seeded-bug-publish-installed-state`), the
+//! help (`seeded-bug-cell-read-ahead-of-view`) and the table (`seeded-bug-table-slot-store-not-cas`)
+//! are each caught.
 //!
-//! `list` loads the index once and walks its name-ordered `Vec`: one allocation (the result), no
-//! sort. `stats` loads four atomics. Only `logs_tail`/`logs_search` take the run's ring mutex,
+//! The designs before this one: a dashmap shard read lock plus two `Arc` refcount increments
+//! (9.7x the one-reader cost at 2 readers), then a copy-on-write index and the cell read through
+//! two arc-swap guards (about 400 instructions; no shared writes, but two `SeqCst` swaps into debt
+//! slots). The README's "The three designs" has the figures.
+//!
+//! `list` loads the registry's name-ordered `Vec` once (one arc-swap guard) and reads each
+//! entry's view: one allocation (the result), no sort. `stats` loads four atomics. Only `logs_tail`/`logs_search` take the run's ring mutex,
 //! which an appender holds for one push.
 //!
 //! Readers never wait for a writer: writers never hold anything across a spawn, a signal or a
@@ -100,8 +103,13 @@
 //! - Every transition allocates a new `RunState` and may retry under contention; a start makes
 //!   about three CASes (register, `Running`, and the exit later). A restart allocates 9 times
 //!   (1336 B) against the mutex design's 5 (640 B): four of those are `RunState`s.
-//! - A new name copies the index (map and ordered `Vec`): O(names) per new name. Names are
-//!   configured scripts, added rarely and never removed, which is the case this trade favours.
+//! - A new name claims a table slot by CAS and copies the name-ordered `Vec`: O(names) per new
+//!   name. Names are configured scripts, added rarely and never removed, which is the case this
+//!   trade favours. The table is sized once, for `min(max_processes, 65 536)` names at two slots
+//!   each (16 KiB at the default 1024), and never grows, so a manager holds at most 65 536 names.
+//! - Every install also publishes: a CAS on the view's sequence and nine stores. Writers of one
+//!   name wait for each other there (spinning, then yielding), for nine stores at a time; a
+//!   reader never waits for them.
 //! - A lost start race spends a generation: generations are unique and increase per name, but
 //!   may have gaps.
 //! - arc-swap readers pay a thread-local debt slot; a guard held long or many guards per thread

@@ -18,5 +18,9 @@ procman_races::seeded_suite!(
         torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
         registry_store_not_cas => "seeded-bug-registry-store-not-cas",
         intern_check_then_insert => "seeded-bug-intern-check-then-insert",
+        seqview_no_recheck => "seeded-bug-seqview-no-recheck",
+        publish_installed_state => "seeded-bug-publish-installed-state",
+        cell_read_ahead_of_view => "seeded-bug-cell-read-ahead-of-view",
+        table_slot_store_not_cas => "seeded-bug-table-slot-store-not-cas",
     }
 );
