@@ -1,8 +1,9 @@
 //! The atomic design: `procman_atomic::AtomicManager` (arc-swap state cells, transitions by
 //! compare-and-swap), in its two registry variants:
 //!
-//! - `atomic`: the copy-on-write registry, one index behind an `ArcSwap` that also keeps the
-//!   names in order ([`AtomicManager::new`]): lookups and `list` without a lock word;
+//! - `atomic`: the append-only name table and each entry's seqlocked status view
+//!   ([`AtomicManager::new`]): lookups and `list` without a lock word, a `status` that writes
+//!   nothing;
 //! - `atomic-sharded`: the DashMap registry ([`AtomicManager::with_sharded_registry`]), whose
 //!   readers take a shard's read lock: the earlier default, kept for comparison.
 //!
@@ -16,7 +17,7 @@ use procman_core::{Launcher, ManagerConfig};
 
 use super::Contender;
 
-/// A fresh atomic manager with the copy-on-write registry.
+/// A fresh atomic manager with the append-only table registry.
 pub fn build(launcher: Arc<dyn Launcher>, config: ManagerConfig) -> Contender {
     Contender::blocking(Arc::new(AtomicManager::new(launcher, config)))
 }

@@ -30,7 +30,7 @@ pub enum Design {
     Mutex,
     /// `procman_actor::ActorManager`.
     Actor,
-    /// `procman_atomic::AtomicManager` with its default, copy-on-write registry.
+    /// `procman_atomic::AtomicManager` with its default, append-only table registry.
     Atomic,
     /// `procman_atomic::AtomicManager` with the DashMap registry (the earlier default).
     AtomicSharded,

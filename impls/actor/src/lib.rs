@@ -124,6 +124,21 @@
 //! it. The model tests (`model_tests.rs`) check the doorbell and the reply handles, and, under
 //! shuttle, racing clients of the whole manager.
 
+// Seeded bugs exist only for the race checkers: one compiled into a build without a checker would
+// be a known-bad manager that nothing checks.
+#[cfg(all(
+    not(any(feature = "loom", feature = "shuttle")),
+    any(
+        feature = "seeded-bug-dropped-reply",
+        feature = "seeded-bug-lost-wakeup"
+    )
+))]
+compile_error!(
+    "procman-actor: a `seeded-bug-*` feature is on without a model checker. Seeded bugs are for \
+     the race checks only: add `--features loom` or `--features shuttle` (scripts/check-races.sh \
+     does), and never ship a build with one"
+);
+
 mod async_api;
 mod launch;
 mod mailbox;

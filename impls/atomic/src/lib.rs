@@ -122,6 +122,33 @@
 //!
 //! Primitives come only from [`procman_core::sync`], so loom and shuttle check this code.
 
+// Seeded bugs exist only for the race checkers: one compiled into a build without a checker would
+// be a known-bad manager that nothing checks.
+#[cfg(all(
+    not(any(feature = "loom", feature = "shuttle")),
+    any(
+        feature = "seeded-bug-lost-update",
+        feature = "seeded-bug-cas-against-copy",
+        feature = "seeded-bug-shutdown-flag-race",
+        feature = "seeded-bug-gate-leave-relaxed",
+        feature = "seeded-bug-gate-opens-on-any-drain",
+        feature = "seeded-bug-torn-snapshot-two-loads",
+        feature = "seeded-bug-registry-store-not-cas",
+        feature = "seeded-bug-seqview-no-recheck",
+        feature = "seeded-bug-publish-installed-state",
+        feature = "seeded-bug-cell-read-ahead-of-view",
+        feature = "seeded-bug-table-slot-store-not-cas",
+        feature = "seeded-bug-restart-decided-from-stale-load",
+        feature = "seeded-bug-stats-count-a-joined-restart",
+        feature = "seeded-bug-intern-check-then-insert"
+    )
+))]
+compile_error!(
+    "procman-atomic: a `seeded-bug-*` feature is on without a model checker. Seeded bugs are for \
+     the race checks only: add `--features loom` or `--features shuttle` (scripts/check-races.sh \
+     does), and never ship a build with one"
+);
+
 mod entry;
 mod events;
 #[cfg(any(

@@ -128,10 +128,7 @@ impl Table {
     fn list(&self, entry: EntryRef) {
         let name = entry.get().name();
         let mut current = self.ordered.load();
-        loop {
-            let Err(at) = current.binary_search_by(|e| e.get().name().cmp(&name)) else {
-                break;
-            };
+        while let Err(at) = current.binary_search_by(|e| e.get().name().cmp(&name)) {
             let mut next = Vec::with_capacity(current.len() + 1);
             next.extend_from_slice(&current[..at]);
             next.push(entry);
@@ -250,7 +247,7 @@ impl Registry {
     pub(crate) fn capacity(&self) -> usize {
         match self {
             Registry::Sharded(_) => usize::MAX,
-            Registry::Table(table) => (table.mask + 1) / 2,
+            Registry::Table(table) => table.slots.len() / 2,
         }
     }
 

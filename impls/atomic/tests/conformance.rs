@@ -1,5 +1,5 @@
 //! The conformance suite (procman-conformance), instantiated for the atomic design with each of
-//! its registries: the copy-on-write one (`AtomicManager::new`, shipped) and the dashmap one
+//! its registries: the append-only table (`AtomicManager::new`, shipped) and the dashmap one
 //! (`AtomicManager::with_sharded_registry`, kept for comparison).
 
 procman_conformance::conformance_suite!(atomic, |launcher, config| {

@@ -11,7 +11,7 @@ mod dashmap_registry {
     procman_races::stress_suite!(atomic_sharded);
 }
 
-mod cow_registry {
+mod table_registry {
     procman_races::model_suite!(atomic, |launcher, config| {
         procman_atomic::AtomicManager::new(launcher, config)
     });

@@ -9,6 +9,23 @@
 //! - [`sync`], the facade through which the designs get every primitive, so that loom and
 //!   shuttle can check the shipped code.
 
+// Seeded bugs exist only for the race checkers (see procman-races' catalogue).
+#[cfg(all(
+    not(any(feature = "loom", feature = "shuttle")),
+    any(
+        feature = "seeded-bug-intern-check-then-insert",
+        feature = "seeded-bug-shutdown-flag-race",
+        feature = "seeded-bug-gate-leave-relaxed",
+        feature = "seeded-bug-gate-opens-on-any-drain",
+        feature = "seeded-bug-seqview-no-recheck"
+    )
+))]
+compile_error!(
+    "procman-core: a `seeded-bug-*` feature is on without a model checker. Seeded bugs are for \
+     the race checks only: add `--features loom` or `--features shuttle` (scripts/check-races.sh \
+     does), and never ship a build with one"
+);
+
 pub mod error;
 pub mod gate;
 pub mod id;

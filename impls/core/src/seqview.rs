@@ -152,7 +152,10 @@ impl SnapshotView {
             // used without checking that no publish overlapped them, so a read can mix two
             // snapshots.
             #[cfg(feature = "seeded-bug-seqview-no-recheck")]
-            let overlapped = logs.is_none();
+            let overlapped = {
+                let _ = before;
+                logs.is_none()
+            };
             #[cfg(not(feature = "seeded-bug-seqview-no-recheck"))]
             let overlapped =
                 logs.is_none() || before & 1 == 1 || self.seq.load(Ordering::Relaxed) != before;

@@ -75,6 +75,25 @@
 //! - Starting a run allocates it under the entry's write lock (its generation must be taken
 //!   there, so that one name's generations only grow).
 
+// Seeded bugs exist only for the race checkers: one compiled into a build without a checker would
+// be a known-bad manager that nothing checks.
+#[cfg(all(
+    not(any(feature = "loom", feature = "shuttle")),
+    any(
+        feature = "seeded-bug-check-then-insert",
+        feature = "seeded-bug-lock-order",
+        feature = "seeded-bug-lock-across-stop",
+        feature = "seeded-bug-torn-snapshot-two-locks",
+        feature = "seeded-bug-ended-check-then-install",
+        feature = "seeded-bug-install-skips-shutdown-check"
+    )
+))]
+compile_error!(
+    "procman-mutex: a `seeded-bug-*` feature is on without a model checker. Seeded bugs are for \
+     the race checks only: add `--features loom` or `--features shuttle` (scripts/check-races.sh \
+     does), and never ship a build with one"
+);
+
 mod exit;
 mod logs;
 mod manager;

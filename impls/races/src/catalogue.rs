@@ -173,8 +173,8 @@ pub const CATALOGUE: &[SeededBug] = &[
     SeededBug {
         feature: "seeded-bug-registry-store-not-cas",
         design: "atomic",
-        what: "the copy-on-write registry stores its grown index instead of compare-and-swapping \
-               it, so a name another start added meanwhile is lost",
+        what: "the registry stores its grown name order instead of compare-and-swapping it, so a \
+               name another start listed meanwhile is lost from list",
         detections: &[
             loom("distinct_names_register", Finding::Contract),
             shuttle(

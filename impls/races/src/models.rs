@@ -421,9 +421,9 @@ pub fn concurrent_stops_join(make: MakeManager) -> Body {
     })
 }
 
-/// Two starts of two names the registry has never seen: each publishes a new registry (the
-/// copy-on-write form installs a grown index by compare-and-swap), and neither may lose the
-/// other's name. Afterwards both are found by name and `list` returns both, in name order.
+/// Two starts of two names the registry has never seen: each claims a table slot and publishes
+/// a grown name order by compare-and-swap (the dashmap form inserts under a shard lock), and
+/// neither may lose the other's name. Afterwards both are found by name and `list` returns both, in name order.
 pub fn distinct_names_register(make: MakeManager) -> Body {
     Box::new(move || {
         let world = World::new(make);
