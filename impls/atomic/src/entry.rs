@@ -109,11 +109,21 @@ impl Entry {
             .read(self.name, |generation| self.logs.counters(generation))
     }
 
-    /// Copies the cell's current state into the view, under the view's writer bit (see the
-    /// module docs). A new generation also starts the log mirror over.
+    /// Makes the view hold the cell's current state or a newer one (see the module docs). The
+    /// state is loaded before the writer bit is taken, so the bit covers only the nine stores;
+    /// under the bit it is written only if it is newer than what the view holds, so the view's
+    /// version never goes back, and a writer that finds the view already as new returns at once.
+    /// A new generation also starts the log mirror over.
     pub(crate) fn publish(&self) {
-        let writer = self.view.begin_write();
         let current = self.state.load();
+        if self.view.version() >= current.version {
+            return;
+        }
+        let writer = self.view.begin_write();
+        if self.view.version() >= current.version {
+            writer.abandon();
+            return;
+        }
         if current.generation() != self.view.generation() {
             self.logs
                 .reset(current.generation(), current.run.log.counters());

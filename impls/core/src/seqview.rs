@@ -180,6 +180,16 @@ impl ViewWriter<'_> {
     }
 }
 
+impl ViewWriter<'_> {
+    /// Releases the writer bit without having stored anything: the sequence goes back to the
+    /// even value it had, so readers that overlapped keep what they read (the words are
+    /// unchanged).
+    pub fn abandon(self) {
+        self.view.seq.store(self.odd - 1, Ordering::Release);
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for ViewWriter<'_> {
     fn drop(&mut self) {
         self.view.seq.store(self.odd + 1, Ordering::Release);
@@ -365,6 +375,10 @@ mod tests {
         // Writers follow one another: the bit is free again after the drop.
         view.begin_write().write(&all[2], 3);
         assert_eq!(view.version(), 3);
+        // An abandoned write leaves the view, and the bit, as they were.
+        view.begin_write().abandon();
         assert_eq!(view.read(name, no_logs), Some(all[2]));
+        view.begin_write().write(&all[4], 4);
+        assert_eq!(view.read(name, no_logs), Some(all[4]));
     }
 }
