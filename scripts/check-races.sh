@@ -4,6 +4,9 @@
 #   scripts/check-races.sh          default bounds (a few minutes on 2 cores, builds included)
 #   scripts/check-races.sh --deep   longer bounds: loom preemption bound 3 (actor: bound 1 to
 #                                   exhaustion), 10x the shuttle schedules
+#   PROCMAN_LOOM_TIME_CAP=S         cap each clean loom model at S seconds (0: none; default:
+#                                   none for mutex and atomic, 15 s for the actor)
+#   PROCMAN_LOOM_SEEDED_TIME_CAP=S  cap each seeded-bug loom detection (default 60)
 #
 # 1. The clean suites: each design's tests/loom.rs and tests/shuttle.rs (protocol models, and
 #    under shuttle long mixed histories checked for linearizability) over the real code. Any
@@ -25,7 +28,7 @@ for arg in "$@"; do
     case "$arg" in
         --deep) deep=1 ;;
         -h | --help)
-            sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -85,7 +88,10 @@ for design in mutex actor atomic; do
     done
 done
 
-echo "--> seeded bugs (each must be caught)"
+# Seeded bugs get their own loom time cap (PROCMAN_LOOM_SEEDED_TIME_CAP, default 60 s), apart
+# from the clean suites' PROCMAN_LOOM_TIME_CAP.
+seeded_cap="${PROCMAN_LOOM_SEEDED_TIME_CAP:-60}"
+echo "--> seeded bugs (each must be caught; loom time cap ${seeded_cap}s per detection)"
 catalogue="$work/catalogue.tsv"
 if ! cargo run --locked -q -p procman-races --example catalogue >"$catalogue" 2>"$work/catalogue.err"; then
     cat "$work/catalogue.err" >&2
@@ -95,7 +101,9 @@ fi
 while IFS=$'\t' read -r design feature checker workloads; do
     bug="${feature#seeded-bug-}"
     label="$design-$bug-$checker"
-    run "$label" -p "procman-$design" --features "$checker,$feature" --test seeded
+    # A detection stops at the schedule that catches its bug, so a longer cap costs nothing
+    # while every bug is caught; it only decides how long a surviving bug is searched for.
+    PROCMAN_LOOM_TIME_CAP="$seeded_cap" run "$label" -p "procman-$design" --features "$checker,$feature" --test seeded
     want=$(tr ',' '\n' <<<"$workloads" | wc -l)
     got=$(awk -F'\t' -v d="$design" -v b="$bug" -v c="$checker" \
         '$1 == "caught" && $2 == d && $3 == b && $4 == c' "$PROCMAN_RACES_REPORT" | wc -l)

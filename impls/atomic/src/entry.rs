@@ -165,6 +165,13 @@ impl Entry {
         self.seen(self.state.load())
     }
 
+    /// The cell as it is, without helping the view (only the seeded bug in `events.rs` reads
+    /// it so: a stale load needs no publish to be wrong).
+    #[cfg(feature = "seeded-bug-restart-decided-from-stale-load")]
+    pub(crate) fn load_unseen(&self) -> CellGuard<RunState> {
+        self.state.load()
+    }
+
     /// `state`, once the view holds it or a newer one: publishes first if the view is behind.
     #[inline]
     fn seen(&self, state: CellGuard<RunState>) -> CellGuard<RunState> {

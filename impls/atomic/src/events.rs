@@ -61,7 +61,7 @@ impl ChildEvents for RunEvents {
         // kept across its retries; a stop that moved the run to `Stopping` in between makes the
         // retry end it `Stopped` with an automatic restart armed from the stale `Running`.
         #[cfg(feature = "seeded-bug-restart-decided-from-stale-load")]
-        let ran_by_itself = entry.load().snapshot.status == Status::Running;
+        let ran_by_itself = entry.load_unseen().snapshot.status == Status::Running;
         let ended = entry.update(|current| {
             if current.generation() != run.id.generation || current.snapshot.status.is_terminal() {
                 // A superseded run, or a second exit for the same run: nothing to record.
