@@ -218,6 +218,30 @@ mod tests {
     }
 
     #[test]
+    fn names_on_the_wire() {
+        // The names MCP clients and the harness's tables read: one per kind, as documented.
+        let names: Vec<&str> = StatusKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "pending", "starting", "running", "stopping", "stopped", "exited", "killed",
+                "failed"
+            ]
+        );
+        for kind in StatusKind::ALL {
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(Status::Running.to_string(), "running");
+        assert_eq!(Status::Exited(3).to_string(), "exited(3)");
+        assert_eq!(Status::Killed(Signal(9)).to_string(), "killed(SIGKILL)");
+        assert_eq!(
+            Status::Failed("spawn: no such file".into()).to_string(),
+            "failed(spawn: no such file)"
+        );
+        assert_eq!(format!("{:?}", Status::Exited(1)), "exited(1)");
+    }
+
+    #[test]
     fn transition_reports_both_ends() {
         let err = Status::Running.transition(Status::Starting).unwrap_err();
         assert_eq!(err.from, StatusKind::Running);

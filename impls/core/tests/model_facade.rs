@@ -3,8 +3,29 @@
 #![cfg(any(feature = "loom", feature = "shuttle"))]
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use procman_core::supervise::ExitLatch;
 use procman_core::sync::{self, ConcurrentMap, SwapCell, Upsert, channel, thread};
+
+#[test]
+fn exit_latch_zero_timeout_only_reads() {
+    // An automatic restart with no backoff waits `wait_for(ZERO)` on its cancel latch, and must
+    // restart at once, also under the checkers, whose timed waits never time out: a zero wait
+    // reads the latch and returns without waiting (else this deadlocks).
+    sync::check(|| {
+        let latch = Arc::new(ExitLatch::new());
+        // Nobody else exists yet: a zero wait that waited would never return.
+        assert!(!latch.wait_for(Duration::ZERO));
+        let setter = latch.clone();
+        let t = thread::spawn(move || setter.set());
+        // Racing the set: either answer, but no wait.
+        let _ = latch.wait_for(Duration::ZERO);
+        latch.wait();
+        assert!(latch.wait_for(Duration::ZERO));
+        t.join().unwrap();
+    });
+}
 
 #[test]
 fn swap_cell_cas_admits_exactly_one_winner() {
