@@ -5,7 +5,8 @@
 #
 #   core    impls/core/src/status.rs and impls/core/src/supervise.rs (used by every design)
 #   atomic  every file of impls/atomic/src
-#   ARGS    passed to both cargo mutants runs (for example `--shard 1/4`, `-F 'in stop'`)
+#   ARGS    passed to phase 1's cargo mutants (for example `--shard 1/4`, `-F 'in stop'`);
+#           phase 2 takes whatever phase 1 missed
 #
 # Phase 1 runs `cargo mutants` with the unit tests of procman-core and procman-atomic, the
 # conformance suite on the atomic design (the 60 cases of procman-conformance) and its OS tests,
@@ -86,7 +87,7 @@ if ((missed1 > 0)); then
         --test shuttle --test model_facade
     cargo mutants "${common[@]}" --test-tool cargo --test-package=procman-atomic,procman-core \
         --features shuttle --baseline skip --timeout "${PROCMAN_MUTANTS_SHUTTLE_TIMEOUT:-300}" \
-        --re "$re" --output "$out/phase2" "${extra[@]}" -- --test shuttle --test model_facade || true
+        --re "$re" --output "$out/phase2" -- --test shuttle --test model_facade || true
     p2="$out/phase2/mutants.out"
     # Every mutant phase 1 missed must have an outcome in phase 2 (the regex may select more).
     untested=$(cat "$p2"/{caught,timeout,missed,unviable}.txt 2>/dev/null | sort | comm -23 <(sort "$p1/missed.txt") -)
@@ -106,7 +107,7 @@ unviable=$(count "$p1/unviable.txt")
 viable=$((caught1 + timeout1 + missed1))
 killed=$((viable - missed2))
 {
-    echo "scope $scope, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (dirty)')"
+    echo "scope $scope${extra[*]:+ (${extra[*]})}, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (dirty)')"
     echo "phase 1 (unit, conformance, os): caught $caught1, timeout $timeout1, missed $missed1, unviable $unviable"
     echo "phase 2 (shuttle) over the $missed1 missed: killed $((missed1 - missed2)), missed $missed2"
     if ((viable > 0)); then

@@ -4,7 +4,7 @@
 //! [`join`] is what they all do after the timed region.
 
 pub mod client;
-pub(crate) mod join;
+pub mod join;
 pub mod mcp;
 mod mcp_wire;
 pub mod threads;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use procman_core::{ProcessManager, ProcessSpec};
 
 use super::client::{ClientPlan, ClientRecord, ClientState, Timeline, stream_target};
+use super::join::{Ask, Ended, JoinFailure, collect_records, panic_message};
 use crate::call::{Call, Outcome, Workload, call_blocking};
 use crate::measure::alloc;
 use crate::measure::sched::ContextSwitches;
@@ -236,65 +237,23 @@ impl ThreadClients {
     /// Waits until `deadline` for every client's record. Returns the records in client order,
     /// or which clients did not deliver one (their threads, if stuck, are left running).
     pub fn join(mut self, deadline: Instant) -> Result<Vec<ClientRecord>, JoinFailure> {
-        let n = self.handles.len();
-        let mut records: Vec<Option<ClientRecord>> = vec![None; n];
-        let mut panicked = Vec::new();
-        let mut left = n;
-        while left > 0 {
-            let wait = deadline
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100));
-            match self.rx.recv_timeout(wait) {
-                Ok((i, record)) => {
-                    records[i] = Some(record);
-                    left -= 1;
-                    if let Some(h) = self.handles[i].take() {
-                        let _ = h.join();
-                    }
+        let handles = &mut self.handles;
+        collect_records(&self.rx, handles.len(), deadline, |ask| match ask {
+            Ask::Delivered(i) => {
+                if let Some(h) = handles[i].take() {
+                    let _ = h.join();
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
-                    // A thread that ended without sending its record panicked.
-                    for (i, handle) in self.handles.iter_mut().enumerate() {
-                        if records[i].is_none()
-                            && handle.as_ref().is_some_and(JoinHandle::is_finished)
-                        {
-                            let h = handle.take().expect("checked");
-                            // A record sent just before the thread ended is still in the
-                            // channel; only a thread whose join is an error panicked.
-                            if let Err(payload) = h.join() {
-                                panicked.push((i, panic_message(&*payload)));
-                                left -= 1;
-                            }
-                        }
-                    }
-                }
-                Err(_) => break,
+                Ended::Running
             }
-        }
-        if records.iter().all(Option::is_some) {
-            return Ok(records.into_iter().map(|r| r.expect("checked")).collect());
-        }
-        let stuck = (0..n)
-            .filter(|&i| records[i].is_none() && !panicked.iter().any(|(p, _)| *p == i))
-            .collect();
-        Err(JoinFailure { stuck, panicked })
+            Ask::Check(i) => match handles[i].take_if(|h| h.is_finished()) {
+                None => Ended::Running,
+                // A record sent just before the thread ended is still in the channel; only a
+                // thread whose join is an error panicked.
+                Some(h) => match h.join() {
+                    Ok(()) => Ended::Normally,
+                    Err(payload) => Ended::Panicked(panic_message(&*payload)),
+                },
+            },
+        })
     }
-}
-
-/// Clients that did not deliver a record.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct JoinFailure {
-    /// Still in an op when the run stopped waiting.
-    pub stuck: Vec<usize>,
-    /// Panicked, with the panic message.
-    pub panicked: Vec<(usize, String)>,
-}
-
-/// The message of a panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(non-string panic payload)".into())
 }

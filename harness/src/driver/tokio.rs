@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use procman_core::ProcessSpec;
 
 use super::client::{ClientPlan, ClientRecord, ClientState, Timeline, stream_target};
-use super::threads::{JoinFailure, panic_message};
+use super::join::{Ask, Ended, JoinFailure, collect_records, panic_message};
 use crate::call::{Call, Outcome, Workload};
 use crate::measure::alloc::{self, AllocCounts};
 use crate::measure::timer::Clock;
@@ -222,46 +222,24 @@ impl TokioClients {
     /// stuck tasks one second). Returns the records in client order, or the clients that did
     /// not deliver one.
     pub fn join(mut self, deadline: Instant) -> Result<Vec<ClientRecord>, JoinFailure> {
-        let n = self.tasks.len();
-        let mut records: Vec<Option<ClientRecord>> = vec![None; n];
-        let mut panicked = Vec::new();
-        let mut left = n;
-        while left > 0 {
-            let wait = deadline
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100));
-            match self.rx.recv_timeout(wait) {
-                Ok((i, record)) => {
-                    records[i] = Some(record);
-                    self.tasks[i] = None;
-                    left -= 1;
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
-                    // A task that finished without sending its record panicked.
-                    for (i, task) in self.tasks.iter_mut().enumerate() {
-                        if records[i].is_none() && task.as_ref().is_some_and(|t| t.is_finished()) {
-                            let t = task.take().expect("checked");
-                            if let Err(e) = self.runtime.block_on(t) {
-                                let msg = match e.try_into_panic() {
-                                    Ok(payload) => panic_message(&*payload),
-                                    Err(e) => e.to_string(),
-                                };
-                                panicked.push((i, msg));
-                                left -= 1;
-                            }
-                        }
-                    }
-                }
-                Err(_) => break,
+        let (tasks, runtime) = (&mut self.tasks, &self.runtime);
+        let joined = collect_records(&self.rx, tasks.len(), deadline, |ask| match ask {
+            Ask::Delivered(i) => {
+                tasks[i] = None;
+                Ended::Running
             }
-        }
+            Ask::Check(i) => match tasks[i].take_if(|t| t.is_finished()) {
+                None => Ended::Running,
+                Some(t) => match runtime.block_on(t) {
+                    Ok(()) => Ended::Normally,
+                    Err(e) => Ended::Panicked(match e.try_into_panic() {
+                        Ok(payload) => panic_message(&*payload),
+                        Err(e) => e.to_string(),
+                    }),
+                },
+            },
+        });
         self.runtime.shutdown_timeout(Duration::from_secs(1));
-        if records.iter().all(Option::is_some) {
-            return Ok(records.into_iter().map(|r| r.expect("checked")).collect());
-        }
-        let stuck = (0..n)
-            .filter(|&i| records[i].is_none() && !panicked.iter().any(|(p, _)| *p == i))
-            .collect();
-        Err(JoinFailure { stuck, panicked })
+        joined
     }
 }
