@@ -57,6 +57,8 @@ fi
 cargo mutants --version
 
 out="target/mutants/$scope"
+# Runs with ARGS (a shard, a filter) keep their results apart: target/mutants/SCOPE-ARGS.
+((${#extra[@]})) && out="$out-$(printf '%s' "${extra[*]}" | tr -c 'A-Za-z0-9' '_')"
 rm -rf "$out"
 mkdir -p "$out"
 common=(-p procman-core -p procman-atomic "${files[@]}" --no-shuffle --colors never)

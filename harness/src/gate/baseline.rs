@@ -1,7 +1,7 @@
 //! The gate's files: the committed baseline (`reports/baseline.json`) and a set of current
 //! measurements, which share one layout so a measurement can be compared, saved or fed back.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -63,38 +63,38 @@ pub struct GateFile {
 
 impl GateFile {
     /// Reads a baseline or measurements file; the error names the file and the fix.
-    pub fn read(path: &Path) -> Result<GateFile, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "{}: cannot be read: {e}; create it with `harness gate --update-baseline`",
-                path.display()
-            )
+    pub fn read(path: &Path) -> Result<GateFile, GateFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| GateFileError::Read {
+            path: path.to_owned(),
+            source,
         })?;
-        let file: GateFile = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a gate file: {e}", path.display()))?;
+        let file: GateFile =
+            serde_json::from_str(&text).map_err(|source| GateFileError::Parse {
+                path: path.to_owned(),
+                source,
+            })?;
         if file.kind != BASELINE_KIND && file.kind != MEASUREMENTS_KIND {
-            return Err(format!(
-                "{}: kind is {:?}; expected {BASELINE_KIND:?} or {MEASUREMENTS_KIND:?}",
-                path.display(),
-                file.kind
-            ));
+            return Err(GateFileError::Kind {
+                path: path.to_owned(),
+                kind: file.kind,
+            });
         }
         if file.schema_version != GATE_SCHEMA_VERSION {
-            return Err(format!(
-                "{}: schema_version {} but this harness reads {GATE_SCHEMA_VERSION}; \
-                 regenerate it with `harness gate --update-baseline`",
-                path.display(),
-                file.schema_version
-            ));
+            return Err(GateFileError::Schema {
+                path: path.to_owned(),
+                found: file.schema_version,
+            });
         }
         Ok(file)
     }
 
     /// Writes it as pretty JSON.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), GateFileError> {
         let text = serde_json::to_string_pretty(self).expect("gate files always serialise");
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("{}: cannot be written: {e}", path.display()))
+        std::fs::write(path, text + "\n").map_err(|source| GateFileError::Write {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// The metric `name` of `design`.
@@ -103,4 +103,53 @@ impl GateFile {
             .iter()
             .find(|m| m.name == name && m.design == design)
     }
+}
+
+/// Why a gate file could not be read or written; each names the file and, where there is one,
+/// the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum GateFileError {
+    /// The file could not be read.
+    #[error("{}: cannot be read: {source}; create it with `harness gate --update-baseline`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not JSON of a gate file.
+    #[error("{}: not a gate file: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// A JSON file of another kind.
+    #[error("{}: kind is {kind:?}; expected {BASELINE_KIND:?} or {MEASUREMENTS_KIND:?}", path.display())]
+    Kind {
+        /// The file.
+        path: PathBuf,
+        /// The kind it says it is.
+        kind: String,
+    },
+    /// Written by another version of the gate.
+    #[error(
+        "{}: schema_version {found} but this harness reads {GATE_SCHEMA_VERSION}; regenerate it with `harness gate --update-baseline`",
+        path.display()
+    )]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+    },
+    /// The file could not be written.
+    #[error("{}: cannot be written: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }

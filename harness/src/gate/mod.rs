@@ -140,8 +140,8 @@ pub enum GateError {
         source: std::io::Error,
     },
     /// A gate file is missing or malformed (its message names the file and the fix).
-    #[error("{0}")]
-    File(String),
+    #[error(transparent)]
+    File(#[from] baseline::GateFileError),
 }
 
 impl GateError {
@@ -177,7 +177,7 @@ fn run_checked(args: &GateArgs) -> Result<u8, GateError> {
     if args.update_baseline {
         let head = build_head(&root, args)?;
         let file = measure_one(&root, &head, args, BASELINE_KIND, None)?;
-        file.write(&baseline_path).map_err(GateError::File)?;
+        file.write(&baseline_path)?;
         print!("{}", compare::render_table(&compare::compare(&file, &file)));
         eprintln!(
             "harness gate: wrote {} ({} metrics); commit it to make it the reference",
@@ -383,9 +383,9 @@ fn measure_one(
 
 /// The head against a committed baseline file.
 fn baseline_mode(root: &Path, baseline_path: &Path, args: &GateArgs) -> Result<u8, GateError> {
-    let mut baseline = GateFile::read(baseline_path).map_err(GateError::File)?;
+    let mut baseline = GateFile::read(baseline_path)?;
     let mut current = match &args.current {
-        Some(path) => GateFile::read(path).map_err(GateError::File)?,
+        Some(path) => GateFile::read(path)?,
         None => {
             let head = build_head(root, args)?;
             let mut current = measure_one(root, &head, args, MEASUREMENTS_KIND, None)?;
@@ -437,7 +437,7 @@ fn report(
     args: &GateArgs,
 ) -> Result<u8, GateError> {
     if let Some(path) = &args.save_current {
-        current.write(path).map_err(GateError::File)?;
+        current.write(path)?;
     }
     if let Some(path) = &args.bmf {
         let bmf = compare::to_bmf(current, reference);
