@@ -18,17 +18,33 @@ use super::probe::{Probe, kept_path};
 pub enum NoBase {
     /// Not a git checkout, or git is missing.
     #[error("this is not a git checkout ({0})")]
-    NotGit(String),
+    NotGit(#[source] GitError),
+    /// The base's worktree could not be made or moved to the base commit.
+    #[error("cannot make the base worktree at {}: {source}", path.display())]
+    Worktree {
+        /// Where the worktree goes (`target/gate/base`).
+        path: PathBuf,
+        /// What git said.
+        source: GitError,
+    },
+    /// A stale worktree folder could not be removed.
+    #[error("cannot remove the stale worktree {}: {source}; delete it by hand", path.display())]
+    StaleWorktree {
+        /// The folder.
+        path: PathBuf,
+        /// The filesystem's answer.
+        source: std::io::Error,
+    },
     /// The revision does not resolve (a shallow clone, a clone with one commit, a typo).
     #[error(
-        "revision {rev:?} does not exist here ({detail}){shallow}",
+        "revision {rev:?} does not exist here ({source}){shallow}",
         shallow = if *.shallow { "; this is a shallow clone: fetch the history (`git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions)" } else { "" }
     )]
     Unresolved {
         /// What was asked for.
         rev: String,
         /// git's words.
-        detail: String,
+        source: GitError,
         /// Whether the clone is shallow.
         shallow: bool,
     },
@@ -50,18 +66,37 @@ pub enum NoBase {
     },
 }
 
-fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+/// A git command that could not run or did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// git could not be started (not installed, not on `PATH`).
+    #[error("cannot run git: {0}; install git or put it on PATH")]
+    Spawn(#[source] std::io::Error),
+    /// git ran and failed.
+    #[error("`git {args}` failed: {stderr}")]
+    Failed {
+        /// The arguments, space-separated.
+        args: String,
+        /// git's error output, trimmed.
+        stderr: String,
+    },
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String, GitError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(root)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("git: {e}"))?;
+        .map_err(GitError::Spawn)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        Err(GitError::Failed {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
     }
 }
 
@@ -77,9 +112,9 @@ pub fn resolve_base(root: &Path, requested: Option<&str>) -> Result<(String, Str
             root,
             &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
         )
-        .map_err(|detail| NoBase::Unresolved {
+        .map_err(|source| NoBase::Unresolved {
             rev: rev.to_owned(),
-            detail,
+            source,
             shallow,
         })
     };
@@ -138,7 +173,10 @@ pub fn checkout_base(root: &Path, sha: &str) -> Result<PathBuf, NoBase> {
             detail: "it has no probe/ crate; it predates the A/B gate".into(),
         });
     }
-    let not_git = |detail: String| NoBase::NotGit(format!("cannot make a worktree: {detail}"));
+    let not_git = |source| NoBase::Worktree {
+        path: worktree.clone(),
+        source,
+    };
     // A worktree whose folder was deleted (a `cargo clean`) is still registered: forget it.
     git(root, &["worktree", "prune"]).map_err(not_git)?;
     if worktree.join(".git").exists() {
@@ -149,7 +187,10 @@ pub fn checkout_base(root: &Path, sha: &str) -> Result<PathBuf, NoBase> {
         .map_err(not_git)?;
     } else {
         if worktree.exists() {
-            std::fs::remove_dir_all(&worktree).map_err(|e| not_git(e.to_string()))?;
+            std::fs::remove_dir_all(&worktree).map_err(|source| NoBase::StaleWorktree {
+                path: worktree.clone(),
+                source,
+            })?;
         }
         let path = worktree.display().to_string();
         git(

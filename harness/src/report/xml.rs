@@ -12,7 +12,86 @@ pub struct XmlError {
     /// The 1-based line, or `None` for a problem of the whole document (an unclosed root).
     pub line: Option<usize>,
     /// What is wrong.
-    pub problem: String,
+    pub problem: XmlProblem,
+}
+
+/// The ways a document can fail the check.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum XmlProblem {
+    /// Non-blank text before or after the root element.
+    #[error("text outside the root element")]
+    TextOutsideRoot,
+    /// A construct (comment, CDATA, tag, ...) that runs to the end of the document.
+    #[error("{0} never closed")]
+    Unclosed(&'static str),
+    /// An end tag that does not match the innermost open element.
+    #[error("</{close}> closes <{open}>")]
+    Mismatched {
+        /// The end tag's name.
+        close: String,
+        /// The element it should have closed.
+        open: String,
+    },
+    /// An end tag with nothing open.
+    #[error("</{0}> with no open element")]
+    CloseWithoutOpen(String),
+    /// A second top-level element.
+    #[error("a second root element <{0}>")]
+    SecondRoot(String),
+    /// An element still open at the end of the document.
+    #[error("<{0}> is never closed")]
+    ElementNeverClosed(String),
+    /// A document without any element.
+    #[error("no root element")]
+    NoRoot,
+    /// An element name that does not start with a letter or `_`.
+    #[error("bad element name {0:?}")]
+    BadElementName(String),
+    /// A problem with one attribute of an element.
+    #[error("<{element}>: {problem}")]
+    Attribute {
+        /// The element.
+        element: String,
+        /// What is wrong with its attribute.
+        problem: AttributeProblem,
+    },
+    /// An `&` that does not end in `;`.
+    #[error("'&' without ';' (write &amp;)")]
+    BareAmpersand,
+    /// An `&name;` that is neither predefined nor numeric.
+    #[error("unknown entity &{0};")]
+    UnknownEntity(String),
+}
+
+/// What can be wrong with an attribute.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AttributeProblem {
+    /// A name with no `=value`.
+    #[error("attribute without a value")]
+    NoValue,
+    /// An empty name or one with spaces or angle brackets.
+    #[error("bad attribute name {0:?}")]
+    BadName(String),
+    /// The same attribute twice on one element.
+    #[error("attribute {0} given twice")]
+    Duplicate(String),
+    /// A value not in quotes.
+    #[error("value of {0} is not quoted")]
+    Unquoted(String),
+    /// A value whose closing quote is missing.
+    #[error("value of {0} never closed")]
+    UnclosedValue(String),
+    /// A `<` inside a value.
+    #[error("'<' in the value of {0}")]
+    LessThan(String),
+    /// A bad entity inside a value.
+    #[error("{attr}: {entity}")]
+    Entity {
+        /// The attribute.
+        attr: String,
+        /// The entity problem (`BareAmpersand` or `UnknownEntity`).
+        entity: Box<XmlProblem>,
+    },
 }
 
 /// `Ok` when `doc` is well-formed; else the first problem with its line.
@@ -22,7 +101,7 @@ pub fn check(doc: &str) -> Result<(), XmlError> {
     let mut stack: Vec<&str> = Vec::new();
     let mut roots = 0;
     let line = |at: usize| doc[..at.min(doc.len())].matches('\n').count() + 1;
-    let fail = |at: usize, problem: String| {
+    let fail = |at: usize, problem: XmlProblem| {
         Err(XmlError {
             line: Some(line(at)),
             problem,
@@ -33,7 +112,7 @@ pub fn check(doc: &str) -> Result<(), XmlError> {
             let end = doc[i..].find('<').map_or(b.len(), |n| i + n);
             let text = &doc[i..end];
             if stack.is_empty() && !text.trim().is_empty() {
-                return fail(i, "text outside the root element".into());
+                return fail(i, XmlProblem::TextOutsideRoot);
             }
             if let Err(e) = entities(text) {
                 return fail(i, e);
@@ -49,32 +128,40 @@ pub fn check(doc: &str) -> Result<(), XmlError> {
         if rest.starts_with("<!--") {
             match skip("<!--", "-->") {
                 Some(n) => i += n,
-                None => return fail(i, "comment never closed".into()),
+                None => return fail(i, XmlProblem::Unclosed("comment")),
             }
         } else if rest.starts_with("<![CDATA[") {
             match skip("<![CDATA[", "]]>") {
                 Some(n) => i += n,
-                None => return fail(i, "CDATA never closed".into()),
+                None => return fail(i, XmlProblem::Unclosed("CDATA")),
             }
         } else if rest.starts_with("<?") {
             match skip("<?", "?>") {
                 Some(n) => i += n,
-                None => return fail(i, "processing instruction never closed".into()),
+                None => return fail(i, XmlProblem::Unclosed("processing instruction")),
             }
         } else if rest.starts_with("<!") {
             match rest.find('>') {
                 Some(n) => i += n + 1,
-                None => return fail(i, "declaration never closed".into()),
+                None => return fail(i, XmlProblem::Unclosed("declaration")),
             }
         } else if let Some(after) = rest.strip_prefix("</") {
             let Some(n) = after.find('>') else {
-                return fail(i, "end tag never closed".into());
+                return fail(i, XmlProblem::Unclosed("end tag"));
             };
             let name = after[..n].trim();
             match stack.pop() {
                 Some(open) if open == name => {}
-                Some(open) => return fail(i, format!("</{name}> closes <{open}>")),
-                None => return fail(i, format!("</{name}> with no open element")),
+                Some(open) => {
+                    return fail(
+                        i,
+                        XmlProblem::Mismatched {
+                            close: name.into(),
+                            open: open.into(),
+                        },
+                    );
+                }
+                None => return fail(i, XmlProblem::CloseWithoutOpen(name.into())),
             }
             i += 2 + n + 1;
         } else {
@@ -85,7 +172,7 @@ pub fn check(doc: &str) -> Result<(), XmlError> {
             if stack.is_empty() {
                 roots += 1;
                 if roots > 1 {
-                    return fail(i, format!("a second root element <{name}>"));
+                    return fail(i, XmlProblem::SecondRoot(name.into()));
                 }
             }
             if !empty {
@@ -97,22 +184,22 @@ pub fn check(doc: &str) -> Result<(), XmlError> {
     match (stack.last(), roots) {
         (Some(open), _) => Err(XmlError {
             line: None,
-            problem: format!("<{open}> is never closed"),
+            problem: XmlProblem::ElementNeverClosed((*open).into()),
         }),
         (None, 0) => Err(XmlError {
             line: None,
-            problem: "no root element".into(),
+            problem: XmlProblem::NoRoot,
         }),
         _ => Ok(()),
     }
 }
 
 /// Parses a start tag at the start of `s`: its name, its length, whether it is empty (`/>`).
-fn start_tag(s: &str) -> Result<(&str, usize, bool), String> {
+fn start_tag(s: &str) -> Result<(&str, usize, bool), XmlProblem> {
     let body = &s[1..];
     let name_len = body
         .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-        .ok_or("start tag never closed")?;
+        .ok_or(XmlProblem::Unclosed("start tag"))?;
     let name = &body[..name_len];
     if name.is_empty()
         || !name
@@ -120,10 +207,14 @@ fn start_tag(s: &str) -> Result<(&str, usize, bool), String> {
             .next()
             .is_some_and(|c| c.is_alphabetic() || c == '_')
     {
-        return Err(format!("bad element name {name:?}"));
+        return Err(XmlProblem::BadElementName(name.into()));
     }
     let mut rest = &body[name_len..];
     let mut seen: Vec<&str> = Vec::new();
+    let bad = |problem: AttributeProblem| XmlProblem::Attribute {
+        element: name.into(),
+        problem,
+    };
     loop {
         rest = rest.trim_start();
         if let Some(r) = rest.strip_prefix("/>") {
@@ -134,36 +225,41 @@ fn start_tag(s: &str) -> Result<(&str, usize, bool), String> {
         }
         let eq = rest
             .find('=')
-            .ok_or_else(|| format!("<{name}>: attribute without a value"))?;
+            .ok_or_else(|| bad(AttributeProblem::NoValue))?;
         let attr = rest[..eq].trim();
         if attr.is_empty() || attr.contains(|c: char| c.is_whitespace() || c == '<' || c == '>') {
-            return Err(format!("<{name}>: bad attribute name {attr:?}"));
+            return Err(bad(AttributeProblem::BadName(attr.into())));
         }
         if seen.contains(&attr) {
-            return Err(format!("<{name}>: attribute {attr} given twice"));
+            return Err(bad(AttributeProblem::Duplicate(attr.into())));
         }
         seen.push(attr);
         let after = rest[eq + 1..].trim_start();
         let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'');
-        let quote = quote.ok_or_else(|| format!("<{name}>: value of {attr} is not quoted"))?;
+        let quote = quote.ok_or_else(|| bad(AttributeProblem::Unquoted(attr.into())))?;
         let end = after[1..]
             .find(quote)
-            .ok_or_else(|| format!("<{name}>: value of {attr} never closed"))?;
+            .ok_or_else(|| bad(AttributeProblem::UnclosedValue(attr.into())))?;
         let value = &after[1..1 + end];
         if value.contains('<') {
-            return Err(format!("<{name}>: '<' in the value of {attr}"));
+            return Err(bad(AttributeProblem::LessThan(attr.into())));
         }
-        entities(value).map_err(|e| format!("<{name}> {attr}: {e}"))?;
+        entities(value).map_err(|e| {
+            bad(AttributeProblem::Entity {
+                attr: attr.into(),
+                entity: Box::new(e),
+            })
+        })?;
         rest = &after[end + 2..];
     }
 }
 
 /// Checks that every `&` in `text` starts a known entity.
-fn entities(text: &str) -> Result<(), String> {
+fn entities(text: &str) -> Result<(), XmlProblem> {
     let mut rest = text;
     while let Some(at) = rest.find('&') {
         let after = &rest[at + 1..];
-        let end = after.find(';').ok_or("'&' without ';' (write &amp;)")?;
+        let end = after.find(';').ok_or(XmlProblem::BareAmpersand)?;
         let name = &after[..end];
         let ok = matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
             || name
@@ -173,7 +269,7 @@ fn entities(text: &str) -> Result<(), String> {
                 .strip_prefix('#')
                 .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
         if !ok {
-            return Err(format!("unknown entity &{name};"));
+            return Err(XmlProblem::UnknownEntity(name.into()));
         }
         rest = &after[end + 1..];
     }

@@ -166,11 +166,21 @@ macro_rules! stress_suite {
         }
 
         #[test]
+        fn linearizable_restart_policy_4x40() {
+            $crate::suite::run_stress(
+                stringify!($design),
+                "linearizable_restart_policy_4x40",
+                make,
+            );
+        }
+
+        #[test]
         fn stress_suite_lists_every_workload() {
             let mut listed = [
                 "linearizable_random_4x50",
                 "linearizable_pct_6x30",
                 "linearizable_random_8x20",
+                "linearizable_restart_policy_4x40",
             ];
             let mut all: Vec<&str> = $crate::suite::STRESS.iter().map(|(n, _, _)| *n).collect();
             listed.sort_unstable();

@@ -29,6 +29,26 @@
 //! plus one internal step the checker may take at any time: a `Stopping` run's child dies of
 //! the stop signal (`Stopping → Stopped`).
 //!
+//! ## Automatic restarts
+//!
+//! A name may have a restart policy ([`AutoRestart`]). Then the state also holds whether an
+//! automatic restart is *pending* and how many automatic restarts the name has had (never reset,
+//! as in all three designs), and:
+//!
+//! - `Exit(g)` that ends a `Running` run by itself arms the restart when the policy wants one
+//!   (by the exit code, and fewer than `max` automatic restarts so far);
+//! - a pending restart may fire at any time, as two internal steps: `AutoInstall` (a new run
+//!   with `restarts + 1` over the ended run) then `AutoSpawned` (`Starting → Running`);
+//! - every `Install` (a start, or a restart of the ended name) cancels it;
+//! - a `stop` of an ended run with a restart pending cancels it and returns the ended snapshot;
+//!   `NotRunning` is only right when none is pending.
+//!
+//! The automatically started run's generation is whatever the manager-wide counter gave it. The
+//! search tries each generation some call saw for the name; a run nobody saw (say, a restart
+//! stopped it before anyone looked) gets a *phantom* generation between its predecessor's and
+//! the next one. To make room for those, the checker works on generations multiplied by
+//! [`SCALE`].
+//!
 //! # The search
 //!
 //! A configuration is the specification's state plus how far each call's script has got. From
@@ -47,11 +67,37 @@ use procman_core::StatusKind;
 use crate::history::{Call, End, Obs, Op, Outcome, Phase, Refusal};
 
 /// The specification's view of one name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct NameState {
     /// The current run, if the name was ever registered.
     pub run: Option<Obs>,
+    /// An automatic restart is armed for the current (ended) run.
+    pub pending: bool,
+    /// Automatic restarts the name has had.
+    pub automatic: u32,
+    /// The current run was installed by an automatic restart and is still `Starting`.
+    pub auto_starting: bool,
 }
+
+/// A name's restart policy, as the specification needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoRestart {
+    /// `restart = on-failure` (only a nonzero exit restarts); else `always`.
+    pub on_failure: bool,
+    /// `max_restarts`: automatic restarts allowed over the name's life.
+    pub max: u32,
+}
+
+impl AutoRestart {
+    /// Whether an exit with `code` after `done` automatic restarts arms another.
+    fn wants(self, code: i32, done: u32) -> bool {
+        done < self.max && (!self.on_failure || code != 0)
+    }
+}
+
+/// Generations are multiplied by this inside the checker, so that up to `SCALE - 1` runs
+/// nobody saw fit between two that somebody did.
+pub const SCALE: u64 = 8;
 
 /// Restart count of a run being installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,18 +129,31 @@ enum Step {
     BeginStop(u64),
     /// Whatever the current run: stop it if running, else leave it (a restart's first half).
     StopAny,
+    /// [`Step::StopAny`] that also cancels a pending automatic restart: a restart's stop that
+    /// found the run ended by itself.
+    StopAnyCancelling,
     /// The run `generation` has ended as `end`.
     AwaitEnd(u64, End),
     /// The child of run `generation` exited by itself with `code`.
     Exit(u64, i32),
+    /// A stop found run `generation` ended as `end` with an automatic restart pending, and
+    /// cancelled it.
+    CancelPending(u64, End),
+    /// A stop answered `NotRunning`: the run ended as `kind` and no restart is pending.
+    ObserveNotRunning(u64, StatusKind),
 }
 
 impl Step {
     /// The state after the step, or `None` if the step cannot happen in `state`.
-    fn apply(&self, state: &NameState) -> Option<NameState> {
+    fn apply(&self, state: &NameState, policy: Option<AutoRestart>) -> Option<NameState> {
         let run = state.run;
         let current = |generation: u64| run.filter(|r| r.generation == generation);
-        let with = |obs: Obs| Some(NameState { run: Some(obs) });
+        let with = |obs: Obs| {
+            Some(NameState {
+                run: Some(obs),
+                ..*state
+            })
+        };
         match *self {
             Step::Observe(want) => (run == want).then_some(*state),
             Step::ObserveKind(generation, kind) => {
@@ -127,10 +186,16 @@ impl Step {
                         Restarts::PlusOne => r.restarts + 1,
                     },
                 };
-                with(Obs {
-                    generation,
-                    phase: Phase::Starting,
-                    restarts,
+                // Any pending automatic restart is cancelled by the new run.
+                Some(NameState {
+                    run: Some(Obs {
+                        generation,
+                        phase: Phase::Starting,
+                        restarts,
+                    }),
+                    pending: false,
+                    auto_starting: false,
+                    ..*state
                 })
             }
             Step::Spawned(generation) => {
@@ -158,6 +223,16 @@ impl Step {
                     _ => None,
                 }
             }
+            Step::StopAnyCancelling => {
+                let r = run?;
+                match r.phase {
+                    Phase::Ended(_) => Some(NameState {
+                        pending: false,
+                        ..*state
+                    }),
+                    _ => Step::StopAny.apply(state, policy),
+                }
+            }
             Step::StopAny => {
                 let r = run?;
                 match r.phase {
@@ -177,9 +252,14 @@ impl Step {
                 Some(r) => match r.phase {
                     // Events reach a run only after it was attached.
                     Phase::Starting => None,
-                    Phase::Running => with(Obs {
-                        phase: Phase::Ended(End::Exited(code)),
-                        ..r
+                    // A natural end: it arms an automatic restart if the policy wants one.
+                    Phase::Running => Some(NameState {
+                        run: Some(Obs {
+                            phase: Phase::Ended(End::Exited(code)),
+                            ..r
+                        }),
+                        pending: policy.is_some_and(|p| p.wants(code, state.automatic)),
+                        ..*state
                     }),
                     Phase::Stopping => with(Obs {
                         phase: Phase::Ended(End::Stopped),
@@ -190,19 +270,66 @@ impl Step {
                 // The exit of a superseded run changes nothing.
                 None => Some(*state),
             },
+            Step::CancelPending(generation, end) => {
+                let r = current(generation)?;
+                (state.pending && r.phase == Phase::Ended(end)).then_some(NameState {
+                    pending: false,
+                    ..*state
+                })
+            }
+            Step::ObserveNotRunning(generation, kind) => {
+                if state.pending {
+                    return None;
+                }
+                Step::ObserveKind(generation, kind).apply(state, policy)
+            }
         }
     }
 }
 
-/// The internal step: a stopping run's child dies of the stop signal.
-fn internal_step(state: &NameState) -> Option<NameState> {
-    let r = state.run.filter(|r| r.phase == Phase::Stopping)?;
-    Some(NameState {
-        run: Some(Obs {
-            phase: Phase::Ended(End::Stopped),
-            ..r
-        }),
-    })
+/// The internal steps the manager may take in `state` by itself: a stopping run's child dies of
+/// the stop signal; a pending automatic restart installs a new run (as one of `generations`, the
+/// scaled generations calls saw for the name, or a phantom one nobody saw); an automatically
+/// started run finishes spawning.
+fn internal_steps(state: &NameState, generations: &[u64]) -> Vec<NameState> {
+    let Some(r) = state.run else {
+        return Vec::new();
+    };
+    match r.phase {
+        Phase::Stopping => vec![NameState {
+            run: Some(Obs {
+                phase: Phase::Ended(End::Stopped),
+                ..r
+            }),
+            ..*state
+        }],
+        Phase::Starting if state.auto_starting => vec![NameState {
+            run: Some(Obs {
+                phase: Phase::Running,
+                ..r
+            }),
+            auto_starting: false,
+            ..*state
+        }],
+        Phase::Ended(_) if state.pending => {
+            let phantom = r.generation + 1;
+            let seen = generations.iter().copied().filter(|g| *g > r.generation);
+            let unseen = (phantom % SCALE != 0).then_some(phantom);
+            seen.chain(unseen)
+                .map(|generation| NameState {
+                    run: Some(Obs {
+                        generation,
+                        phase: Phase::Starting,
+                        restarts: r.restarts + 1,
+                    }),
+                    pending: false,
+                    automatic: state.automatic + 1,
+                    auto_starting: true,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn end_kind(end: End) -> StatusKind {
@@ -262,16 +389,17 @@ fn scripts(call: &Call, outcome: &Outcome, name: &str) -> Vec<Vec<Step>> {
             SpawnFailed(*generation),
         ]],
         (Call::Stop { .. }, Snapshot(obs)) => match obs.phase {
-            Phase::Ended(end) => vec![vec![
-                BeginStop(obs.generation),
-                AwaitEnd(obs.generation, end),
-            ]],
+            Phase::Ended(end) => vec![
+                vec![BeginStop(obs.generation), AwaitEnd(obs.generation, end)],
+                // An ended run with an automatic restart pending: the stop cancels it.
+                vec![CancelPending(obs.generation, end)],
+            ],
             _ => vec![],
         },
         (Call::Stop { .. }, Refused(Refusal::NotRunning(generation, kind)))
             if kind.is_terminal() =>
         {
-            vec![vec![ObserveKind(*generation, *kind)]]
+            vec![vec![ObserveNotRunning(*generation, *kind)]]
         }
         (
             Call::Stop { .. } | Call::Restart { .. },
@@ -289,23 +417,35 @@ fn scripts(call: &Call, outcome: &Outcome, name: &str) -> Vec<Vec<Step>> {
             }
             _ => vec![vec![Observe(None)]],
         },
+        // A restart's first half may cancel a pending automatic restart (its stop found the run
+        // ended by itself), or leave it for the second half's install to cancel.
         (Call::Restart { .. }, Snapshot(obs)) => {
-            let mut installed = vec![StopAny];
-            installed.extend(install_and_observe(*obs, Restarts::PlusOne));
-            let mut alternatives = vec![installed];
-            if live(obs) {
-                alternatives.push(vec![StopAny, Observe(Some(*obs))]);
+            let mut alternatives = Vec::new();
+            for first in [StopAny, StopAnyCancelling] {
+                let mut installed = vec![first.clone()];
+                installed.extend(install_and_observe(*obs, Restarts::PlusOne));
+                alternatives.push(installed);
+                if live(obs) {
+                    alternatives.push(vec![first, Observe(Some(*obs))]);
+                }
             }
             alternatives
         }
-        (Call::Restart { .. }, Refused(Refusal::SpawnFailed(generation))) => vec![vec![
-            StopAny,
-            Install {
-                generation: *generation,
-                restarts: Restarts::PlusOne,
-            },
-            SpawnFailed(*generation),
-        ]],
+        (Call::Restart { .. }, Refused(Refusal::SpawnFailed(generation))) => {
+            [StopAny, StopAnyCancelling]
+                .into_iter()
+                .map(|first| {
+                    vec![
+                        first,
+                        Install {
+                            generation: *generation,
+                            restarts: Restarts::PlusOne,
+                        },
+                        SpawnFailed(*generation),
+                    ]
+                })
+                .collect()
+        }
         (Call::Status { .. }, Snapshot(obs)) => vec![vec![Observe(Some(*obs))]],
         (Call::StatusById { generation, .. }, Snapshot(obs)) if obs.generation == *generation => {
             vec![vec![Observe(Some(*obs))]]
@@ -355,22 +495,32 @@ pub struct NotLinearizable {
 }
 
 /// Checks the history `ops` (every thread's operations) name by name. `names` lists every name
-/// the workload used (a `list` that omits one observed it absent).
+/// the workload used (a `list` that omits one observed it absent). No name restarts by itself.
 pub fn check(ops: &[Op], names: &[&'static str]) -> Result<(), NotLinearizable> {
+    check_with_policies(ops, names, |_| None)
+}
+
+/// [`check`], where `policy(name)` is the restart policy of `name`, if it has one.
+pub fn check_with_policies(
+    ops: &[Op],
+    names: &[&'static str],
+    policy: impl Fn(&str) -> Option<AutoRestart>,
+) -> Result<(), NotLinearizable> {
     for name in names {
-        check_name(ops, name)?;
+        check_name(ops, name, policy(name))?;
     }
     Ok(())
 }
 
 /// Checks the restriction of `ops` to `name`.
-fn check_name(ops: &[Op], name: &str) -> Result<(), NotLinearizable> {
+fn check_name(ops: &[Op], name: &str, policy: Option<AutoRestart>) -> Result<(), NotLinearizable> {
     let mut mine: Vec<&Op> = ops
         .iter()
         .filter(|op| op.call.name().is_none_or(|n| n == name))
         .collect();
     mine.sort_by_key(|op| op.call_at);
-    let tasks: Vec<Task> = mine
+    let scaled: Vec<Op> = mine.iter().map(|op| scale(op)).collect();
+    let tasks: Vec<Task> = scaled
         .iter()
         .enumerate()
         .map(|(i, op)| Task {
@@ -380,6 +530,17 @@ fn check_name(ops: &[Op], name: &str) -> Result<(), NotLinearizable> {
             scripts: scripts(&op.call, &op.outcome, name),
         })
         .collect();
+    // The generations calls saw for this name: candidates for an automatic restart's run.
+    let mut generations: Vec<u64> = if policy.is_some() {
+        scaled
+            .iter()
+            .flat_map(|op| generations_of(op, name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    generations.sort_unstable();
+    generations.dedup();
     if let Some(bad) = tasks.iter().find(|t| t.scripts.is_empty()) {
         return Err(NotLinearizable {
             name: name.to_owned(),
@@ -392,11 +553,13 @@ fn check_name(ops: &[Op], name: &str) -> Result<(), NotLinearizable> {
     }
     let mut search = Search {
         tasks: &tasks,
+        policy,
+        generations,
         progress: vec![Progress::Idle; tasks.len()],
         seen: HashSet::new(),
         best: (0, Vec::new()),
     };
-    if search.run(NameState { run: None }) {
+    if search.run(NameState::default()) {
         Ok(())
     } else {
         let best = std::mem::take(&mut search.best.1);
@@ -428,8 +591,81 @@ fn render(ops: &[&Op], done: Option<&[Progress]>) -> String {
     out
 }
 
+/// `op` with every generation in it multiplied by [`SCALE`].
+fn scale(op: &Op) -> Op {
+    let obs = |o: &Obs| Obs {
+        generation: o.generation * SCALE,
+        ..*o
+    };
+    let call = match op.call {
+        Call::StatusById { name, generation } => Call::StatusById {
+            name,
+            generation: generation * SCALE,
+        },
+        Call::Exit {
+            name,
+            generation,
+            code,
+        } => Call::Exit {
+            name,
+            generation: generation * SCALE,
+            code,
+        },
+        ref other => other.clone(),
+    };
+    let outcome = match &op.outcome {
+        Outcome::Snapshot(o) => Outcome::Snapshot(obs(o)),
+        Outcome::Listed(all) => {
+            Outcome::Listed(all.iter().map(|(n, o)| (n.clone(), obs(o))).collect())
+        }
+        Outcome::Refused(r) => Outcome::Refused(match r {
+            Refusal::AlreadyRunning(g, k) => Refusal::AlreadyRunning(g * SCALE, *k),
+            Refusal::NotRunning(g, k) => Refusal::NotRunning(g * SCALE, *k),
+            Refusal::Busy(g, k) => Refusal::Busy(g * SCALE, *k),
+            Refusal::Superseded(g) => Refusal::Superseded(g * SCALE),
+            Refusal::SpawnFailed(g) => Refusal::SpawnFailed(g * SCALE),
+            other => other.clone(),
+        }),
+        Outcome::Effect => Outcome::Effect,
+    };
+    Op {
+        call,
+        outcome,
+        ..*op
+    }
+}
+
+/// The generations of `name` that `op` names.
+fn generations_of(op: &Op, name: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    if let Call::Exit { generation, .. } | Call::StatusById { generation, .. } = op.call {
+        out.push(generation);
+    }
+    match &op.outcome {
+        Outcome::Snapshot(o) => out.push(o.generation),
+        Outcome::Listed(all) => out.extend(
+            all.iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, o)| o.generation),
+        ),
+        Outcome::Refused(
+            Refusal::AlreadyRunning(g, _)
+            | Refusal::NotRunning(g, _)
+            | Refusal::Busy(g, _)
+            | Refusal::Superseded(g)
+            | Refusal::SpawnFailed(g),
+        ) => out.push(*g),
+        _ => {}
+    }
+    out
+}
+
 struct Search<'a> {
     tasks: &'a [Task],
+    /// The name's restart policy.
+    policy: Option<AutoRestart>,
+    /// The (scaled) generations calls saw for the name.
+    generations: Vec<u64>,
     progress: Vec<Progress>,
     seen: HashSet<(NameState, Vec<Progress>)>,
     /// The most completed calls reached, and that configuration's progress, for the report.
@@ -468,7 +704,7 @@ impl Search<'_> {
             };
             for (s, k) in choices {
                 let script = &task.scripts[s];
-                let Some(next) = script[k].apply(&state) else {
+                let Some(next) = script[k].apply(&state, self.policy) else {
                     continue;
                 };
                 let before = self.progress[i];
@@ -483,8 +719,10 @@ impl Search<'_> {
                 self.progress[i] = before;
             }
         }
-        if let Some(next) = internal_step(&state) {
-            return self.run(next);
+        for next in internal_steps(&state, &self.generations) {
+            if self.run(next) {
+                return true;
+            }
         }
         false
     }

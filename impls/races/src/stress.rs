@@ -6,12 +6,18 @@
 //! schedule replays with its data. Names: `a` and `b` run until stopped; `broken`'s spawns
 //! fail. A "chaos" call makes a live child exit by itself, racing whatever else is going on.
 //!
-//! Once the clients are done, `stats()` must agree with the counts the history implies
-//! ([`check_stats`]): counters that drift from what happened are a finding too.
+//! With [`Shape::restart_policy`], `b` restarts by itself (`restart = on-failure`, no backoff,
+//! [`POLICY_MAX`] automatic restarts): a chaos exit with a nonzero code arms a restart that
+//! races every stop, restart and start of the name, and the sequential specification has
+//! automatic restarts too ([`linearizability::AutoRestart`]).
+//!
+//! Once the clients are done and the manager is shut down, `stats()` must agree with what
+//! happened ([`check_stats`]): counters that drift from it are a finding too.
 
 use procman_core::sync::{Arc, thread};
 use procman_core::{
-    IfRunning, ProcessSnapshot, ProcessSpec, SimLauncher, SimScript, StopOptions, Target,
+    IfRunning, ProcessSnapshot, ProcessSpec, RestartMode, RestartPolicy, SimLauncher, SimScript,
+    StopOptions, Target,
 };
 
 use crate::finding::{Finding, fail};
@@ -30,7 +36,15 @@ pub struct Shape {
     pub threads: usize,
     /// Calls each client makes.
     pub calls_per_thread: usize,
+    /// Whether `b` has a restart policy (`on-failure`, no backoff, [`POLICY_MAX`] restarts).
+    pub restart_policy: bool,
 }
+
+/// The automatic restarts `b` may have over its life when [`Shape::restart_policy`] is on.
+pub const POLICY_MAX: u32 = 3;
+
+/// The name with the restart policy, in a workload with one.
+const POLICY_NAME: &str = "b";
 
 /// The random source: shuttle's under shuttle (so replays reproduce the data); elsewhere a
 /// fixed xorshift per thread (the workload is only run under shuttle).
@@ -83,9 +97,7 @@ pub fn stress(make: MakeManager, shape: Shape) -> Body {
                 let manager = world.manager.clone();
                 let launcher = world.launcher.clone();
                 let clock = clock.clone();
-                thread::spawn(move || {
-                    client(t + 1, shape.calls_per_thread, &*manager, &launcher, &clock)
-                })
+                thread::spawn(move || client(t + 1, shape, &*manager, &launcher, &clock))
             })
             .collect();
         let mut ops: Vec<Op> = Vec::new();
@@ -104,18 +116,27 @@ pub fn stress(make: MakeManager, shape: Shape) -> Body {
             }
         }
         check_generations(&ops);
-        if let Err(e) = linearizability::check(&ops, &NAMES) {
+        let policy = |name: &str| {
+            (shape.restart_policy && name == POLICY_NAME).then_some(linearizability::AutoRestart {
+                on_failure: true,
+                max: POLICY_MAX,
+            })
+        };
+        if let Err(e) = linearizability::check_with_policies(&ops, &NAMES, policy) {
             fail(Finding::Linearizability, e.report);
         }
-        check_stats(&ops, &*world.manager);
+        // The counters are read once the manager is shut down: an automatic restart may still be
+        // pending when the clients are done, and the shutdown cancels it or waits for it.
+        let (manager, launcher) = (world.manager.clone(), world.launcher.clone());
         world.finish();
+        check_stats(&ops, &*manager, &launcher);
     })
 }
 
 /// One client's calls.
 fn client(
     thread: usize,
-    calls: usize,
+    shape: Shape,
     manager: &dyn procman_core::ProcessManager,
     launcher: &SimLauncher,
     clock: &Clock,
@@ -125,7 +146,7 @@ fn client(
     // Generations this client has seen, per name, for `status(id)`.
     let mut seen: Vec<(&'static str, u64)> = Vec::new();
     let snapshot = |r: &procman_core::Result<ProcessSnapshot>| Outcome::of(r);
-    for _ in 0..calls {
+    for _ in 0..shape.calls_per_thread {
         let name = match dice.below(100) {
             0..45 => "a",
             45..80 => "b",
@@ -146,7 +167,7 @@ fn client(
                 Some(log.record(
                     clock,
                     call,
-                    || manager.start(workload_spec(name), if_running),
+                    || manager.start(workload_spec(name, shape), if_running),
                     snapshot,
                 ))
             }
@@ -211,8 +232,17 @@ fn client(
 }
 
 /// The spec of a workload name.
-fn workload_spec(name: &str) -> ProcessSpec {
-    spec(name)
+fn workload_spec(name: &str, shape: Shape) -> ProcessSpec {
+    if shape.restart_policy && name == POLICY_NAME {
+        spec(name).with_restart(RestartPolicy {
+            mode: RestartMode::OnFailure,
+            initial_backoff: std::time::Duration::ZERO,
+            max_backoff: std::time::Duration::ZERO,
+            max_restarts: POLICY_MAX,
+        })
+    } else {
+        spec(name)
+    }
 }
 
 /// `list`'s outcome (takes `&Vec` because `ThreadLog::record` passes the call's own result).
@@ -250,87 +280,39 @@ fn check_generations(ops: &[Op]) {
     }
 }
 
-/// `stats()` against the history, once every client has returned (the workload has no
-/// automatic restarts, so every run was made by a recorded `start` or `restart`, which returned
-/// it or reported its spawn failure):
-/// - `started`: the distinct runs that a `start` or `restart` returned or reported failed;
-/// - `failed`: the distinct runs whose spawn failure was reported;
-/// - `active`: the live runs a quiescent `list` shows now;
-/// - `restarted`: the runs a `restart` made. A restart that reported a spawn failure made that
-///   run; a run only restarts returned was made by one of them; a run a `start` with
-///   `IfRunning::Error` returned was made by that start. A run returned both by restarts and by
-///   a `start` with `ReturnExisting` may have been made by either (a restart that finds a run
-///   another start made returns it and counts nothing), so `restarted` must lie between the
-///   certain count and the certain count plus those.
-fn check_stats(ops: &[Op], manager: &dyn procman_core::ProcessManager) {
+/// `stats()` once the manager is shut down, against what happened:
+/// - `failed`: the spawn failures calls reported (only `broken` fails, and it never restarts by
+///   itself, so every failed spawn was some call's);
+/// - `started`: every run registered, i.e. the children the launcher spawned plus the spawns
+///   that failed;
+/// - `restarted`: the sum of every name's restart count now. A run's count is its
+///   predecessor's, plus one when a restart (manual or automatic) made it, and a start keeps it,
+///   so the last run of each name carries every restart the name had; a restart that found a
+///   run another start made returns it and counts nothing, in both places;
+/// - `active`: 0, as after any shutdown.
+fn check_stats(ops: &[Op], manager: &dyn procman_core::ProcessManager, launcher: &SimLauncher) {
     use crate::history::Refusal;
-    use std::collections::{HashMap, HashSet};
-    #[derive(Default)]
-    struct Returned {
-        by_restart: bool,
-        by_start_error: bool,
-        by_start_existing: bool,
-    }
-    let mut runs: HashMap<u64, Returned> = HashMap::new();
-    let mut failed = HashSet::new();
-    // Runs whose spawn failure a restart reported: that restart made them.
-    let mut failed_by_restart = HashSet::new();
-    for op in ops {
-        match (&op.call, &op.outcome) {
-            (Call::Start { .. } | Call::Restart { .. }, Outcome::Snapshot(obs)) => {
-                let returned = runs.entry(obs.generation).or_default();
-                match op.call {
-                    Call::Restart { .. } => returned.by_restart = true,
-                    Call::Start {
-                        return_existing: false,
-                        ..
-                    } => returned.by_start_error = true,
-                    _ => returned.by_start_existing = true,
-                }
-            }
-            (call, Outcome::Refused(Refusal::SpawnFailed(g))) => {
-                failed.insert(*g);
-                if matches!(call, Call::Restart { .. }) {
-                    failed_by_restart.insert(*g);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut certain = failed_by_restart.clone();
-    let mut either = 0u64;
-    for (generation, r) in &runs {
-        // A run whose spawn failure was reported was made by the call that reported it.
-        if failed.contains(generation) || !r.by_restart || r.by_start_error {
-            continue;
-        }
-        if r.by_start_existing {
-            either += 1;
-        } else {
-            certain.insert(*generation);
-        }
-    }
-    let certain = certain.len() as u64;
-    let live = manager
-        .list()
-        .into_iter()
-        .filter(|s| !s.status.is_terminal())
-        .count() as u64;
+    let failed: std::collections::HashSet<u64> = ops
+        .iter()
+        .filter_map(|op| match op.outcome {
+            Outcome::Refused(Refusal::SpawnFailed(g)) => Some(g),
+            _ => None,
+        })
+        .collect();
+    let failed = failed.len() as u64;
+    let started = launcher.spawn_count() + failed;
+    let restarted: u64 = manager.list().iter().map(|s| u64::from(s.restarts)).sum();
     let stats = manager.stats();
-    let started = runs
-        .keys()
-        .chain(failed.iter())
-        .collect::<HashSet<_>>()
-        .len() as u64;
-    let exact = (stats.active, stats.started, stats.failed) == (live, started, failed.len() as u64);
-    if !exact || !(certain..=certain + either).contains(&stats.restarted) {
+    if (stats.started, stats.restarted, stats.failed, stats.active)
+        != (started, restarted, failed, 0)
+    {
         fail(
             Finding::Contract,
             format!(
-                "stats() reads {stats:?}, but the history implies active {live}, started \
-                 {started}, failed {}, restarted {certain}..={} ({} calls)",
-                failed.len(),
-                certain + either,
+                "stats() reads {stats:?} after shutdown, but {} children were spawned and {failed} \
+                 spawns failed (started {started}), the names' restart counts add up to \
+                 {restarted}, and nothing is active ({} calls)",
+                launcher.spawn_count(),
                 ops.len()
             ),
         );

@@ -25,6 +25,7 @@ pub const STRESS: &[(&str, Shape, Budget)] = &[
         Shape {
             threads: 4,
             calls_per_thread: 50,
+            restart_policy: false,
         },
         Budget::random(100, 1000),
     ),
@@ -33,6 +34,7 @@ pub const STRESS: &[(&str, Shape, Budget)] = &[
         Shape {
             threads: 6,
             calls_per_thread: 30,
+            restart_policy: false,
         },
         Budget::pct(200, 2000),
     ),
@@ -41,8 +43,18 @@ pub const STRESS: &[(&str, Shape, Budget)] = &[
         Shape {
             threads: 8,
             calls_per_thread: 20,
+            restart_policy: false,
         },
         Budget::random(60, 600),
+    ),
+    (
+        "linearizable_restart_policy_4x40",
+        Shape {
+            threads: 4,
+            calls_per_thread: 40,
+            restart_policy: true,
+        },
+        Budget::random(100, 1000),
     ),
 ];
 
