@@ -140,7 +140,8 @@
         feature = "seeded-bug-table-slot-store-not-cas",
         feature = "seeded-bug-restart-decided-from-stale-load",
         feature = "seeded-bug-stats-count-a-joined-restart",
-        feature = "seeded-bug-intern-check-then-insert"
+        feature = "seeded-bug-intern-check-then-insert",
+        feature = "seeded-bug-auto-restart-ignores-cancel"
     )
 ))]
 compile_error!(

@@ -127,11 +127,21 @@ impl Shared {
             return;
         };
         let registered = entry.update(|current| {
+            #[cfg(not(feature = "seeded-bug-auto-restart-ignores-cancel"))]
             let still_pending = current.generation() == generation
                 && current
                     .restart
                     .as_ref()
                     .is_some_and(|l| Arc::ptr_eq(l, latch));
+            // SEEDED BUG `seeded-bug-auto-restart-ignores-cancel` (procman-races catalogue):
+            // the backoff's end checks only that the run is still the one that armed it, not
+            // that its restart is still armed, so a stop that cancelled the restart after the
+            // backoff ended (and returned the ended run) is overridden and the name comes back.
+            #[cfg(feature = "seeded-bug-auto-restart-ignores-cancel")]
+            let still_pending = {
+                let _ = latch;
+                current.generation() == generation
+            };
             if !still_pending {
                 return Step::Leave(None);
             }

@@ -14,6 +14,7 @@ procman_races::seeded_suite!(
         gate_leave_relaxed => "seeded-bug-gate-leave-relaxed",
         restart_decided_from_stale_load => "seeded-bug-restart-decided-from-stale-load",
         stats_count_a_joined_restart => "seeded-bug-stats-count-a-joined-restart",
+        auto_restart_ignores_cancel => "seeded-bug-auto-restart-ignores-cancel",
         gate_opens_on_any_drain => "seeded-bug-gate-opens-on-any-drain",
         torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
         registry_store_not_cas => "seeded-bug-registry-store-not-cas",

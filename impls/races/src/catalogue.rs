@@ -148,6 +148,10 @@ pub const CATALOGUE: &[SeededBug] = &[
                 Workload::Model("restart_policy_exit_races_stop"),
                 Finding::DuplicateRun,
             ),
+            shuttle(
+                Workload::Stress("linearizable_restart_policy_4x40"),
+                Finding::Linearizability,
+            ),
         ],
     },
     SeededBug {
@@ -155,9 +159,26 @@ pub const CATALOGUE: &[SeededBug] = &[
         design: "atomic",
         what: "a restart that finds a run another start made, and returns it, counts a restart \
                it did not make: stats() drifts from the history",
+        detections: &[
+            shuttle(
+                Workload::Stress("linearizable_random_8x20"),
+                Finding::Contract,
+            ),
+            shuttle(
+                Workload::Stress("linearizable_restart_policy_4x40"),
+                Finding::Contract,
+            ),
+        ],
+    },
+    SeededBug {
+        feature: "seeded-bug-auto-restart-ignores-cancel",
+        design: "atomic",
+        what: "an automatic restart whose backoff has ended checks only that the run it restarts \
+               is still current, not that its restart is still armed, so a stop that cancelled it \
+               (and returned the ended run) is overridden and the name comes back",
         detections: &[shuttle(
-            Workload::Stress("linearizable_random_8x20"),
-            Finding::Contract,
+            Workload::Stress("linearizable_restart_policy_4x40"),
+            Finding::Linearizability,
         )],
     },
     SeededBug {

@@ -21,7 +21,7 @@
 //! | `start` → `SpawnFailed(g)` | `Install(g)` · `SpawnFailed(g)` |
 //! | `stop` → terminal `g` | `BeginStop(g)` (`Running → Stopping`, or join `Stopping`) · `AwaitEnd(result)` |
 //! | `stop` → `NotRunning` / `Busy` / `NotFound` | an observation of that state |
-//! | `restart` → run `g2` | `StopAny` (the current run: `Running → Stopping`, or already `Stopping` or ended) · `Install(g2, restarts + 1)` · `Spawned(g2)` · `Observe(result)`; or `StopAny` · `Observe(result)` (a start won the race to the ended name) |
+//! | `restart` → run `g2` | `StopAny` (the current run: `Running → Stopping`, or already `Stopping` or ended; with a restart policy, `StopAnyCancelling` also cancels a pending automatic restart) · `Install(g2, restarts + 1)` · `Spawned(g2)` · `Observe(result)`; or `StopAny` · `Observe(result)` (a start won the race to the ended name) |
 //! | `status`, `list` | `Observe` |
 //! | `status(id)` | `Observe`, or `Superseded(current)` / `NotFound` checked against the current generation |
 //! | a child's own exit | `Exit(g)`: `Running → Exited(code)`, `Stopping → Stopped`, no effect on another run or an ended one; it may take effect any time after it happened, or not yet |
@@ -920,6 +920,151 @@ mod tests {
         let mut wrong = ops.to_vec();
         wrong[1].outcome = Outcome::Snapshot(obs(2, Phase::Running, 0));
         assert!(check(&wrong, &[A]).is_err(), "a restart must count itself");
+    }
+
+    const ON_FAILURE: AutoRestart = AutoRestart {
+        on_failure: true,
+        max: 3,
+    };
+
+    fn exit(call_at: u64, generation: u64, code: i32) -> Op {
+        Op {
+            thread: 9,
+            call_at,
+            ret_at: None,
+            call: Call::Exit {
+                name: A,
+                generation,
+                code,
+            },
+            outcome: Outcome::Effect,
+        }
+    }
+
+    fn status(call_at: u64, seen: Obs) -> Op {
+        op(
+            0,
+            call_at,
+            call_at + 1,
+            Call::Status { name: A },
+            Outcome::Snapshot(seen),
+        )
+    }
+
+    fn with_policy(ops: &[Op], policy: AutoRestart) -> Result<(), NotLinearizable> {
+        check_with_policies(ops, &[A], |_| Some(policy))
+    }
+
+    #[test]
+    fn a_failed_exit_restarts_by_itself_under_on_failure() {
+        let ops = [
+            op(
+                0,
+                0,
+                1,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            exit(2, 1, 1),
+            status(5, obs(2, Phase::Running, 1)),
+        ];
+        assert!(with_policy(&ops, ON_FAILURE).is_ok());
+        // Without a policy nothing installs run 2.
+        assert!(check(&ops, &[A]).is_err());
+        // A clean exit does not restart under on-failure, but does under always.
+        let mut clean = ops.to_vec();
+        clean[1] = exit(2, 1, 0);
+        assert!(with_policy(&clean, ON_FAILURE).is_err());
+        let always = AutoRestart {
+            on_failure: false,
+            max: 3,
+        };
+        assert!(with_policy(&clean, always).is_ok());
+    }
+
+    #[test]
+    fn automatic_restarts_stop_at_max() {
+        let ops = [
+            op(
+                0,
+                0,
+                1,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            exit(2, 1, 1),
+            status(5, obs(2, Phase::Running, 1)),
+            exit(7, 2, 1),
+            status(9, obs(3, Phase::Running, 2)),
+        ];
+        assert!(with_policy(&ops, ON_FAILURE).is_ok());
+        let one = AutoRestart {
+            on_failure: true,
+            max: 1,
+        };
+        assert!(with_policy(&ops, one).is_err());
+    }
+
+    #[test]
+    fn a_stop_must_cancel_a_pending_restart_not_refuse() {
+        let ended = obs(1, Phase::Ended(End::Exited(1)), 0);
+        let stop = |outcome| op(0, 5, 6, Call::Stop { name: A }, outcome);
+        let base = [
+            op(
+                0,
+                0,
+                1,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            exit(2, 1, 1),
+            status(3, ended),
+        ];
+        // With a restart pending, NotRunning is wrong: the stop had something to cancel.
+        let mut refused = base.to_vec();
+        refused.push(stop(Outcome::Refused(Refusal::NotRunning(
+            1,
+            StatusKind::Exited,
+        ))));
+        assert!(with_policy(&refused, ON_FAILURE).is_err());
+        assert!(
+            check(&refused, &[A]).is_ok(),
+            "without a policy it is right"
+        );
+        // The stop that cancels returns the ended run, and nothing restarts afterwards.
+        let mut cancelled = base.to_vec();
+        cancelled.push(stop(Outcome::Snapshot(ended)));
+        cancelled.push(status(8, ended));
+        assert!(with_policy(&cancelled, ON_FAILURE).is_ok());
+        let mut restarted_anyway = cancelled.clone();
+        restarted_anyway[4] = status(8, obs(2, Phase::Running, 1));
+        assert!(with_policy(&restarted_anyway, ON_FAILURE).is_err());
+    }
+
+    #[test]
+    fn an_automatic_run_nobody_saw_still_counts() {
+        // Run 2 was started automatically and stopped by the restart before anyone looked: the
+        // restart's run is 3 with two restarts behind it.
+        let ops = [
+            op(
+                0,
+                0,
+                1,
+                start(false),
+                Outcome::Snapshot(obs(1, Phase::Running, 0)),
+            ),
+            exit(2, 1, 1),
+            op(
+                0,
+                5,
+                9,
+                Call::Restart { name: A },
+                Outcome::Snapshot(obs(3, Phase::Running, 2)),
+            ),
+        ];
+        assert!(with_policy(&ops, ON_FAILURE).is_ok());
+        // Two restarts need the automatic one: without a policy the count is wrong.
+        assert!(check(&ops, &[A]).is_err());
     }
 
     #[test]
