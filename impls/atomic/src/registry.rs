@@ -330,3 +330,110 @@ impl Registry {
         }
     }
 }
+
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+mod tests {
+    use std::time::SystemTime;
+
+    use procman_core::{LogRingConfig, ProcessId, ProcessSpec};
+
+    use super::*;
+    use crate::log::LogMirror;
+    use crate::run::{Run, RunState};
+
+    /// An entry whose first run is `name`'s generation 1, in `Starting`.
+    fn entry(name: &str) -> Arc<Entry> {
+        let spec = Arc::new(ProcessSpec::new(name, ["sim"]));
+        let run = Run::new(
+            ProcessId::new(name, 1),
+            spec,
+            LogRingConfig::default(),
+            Arc::new(LogMirror::default()),
+        );
+        let first = RunState::starting(Arc::new(run), 0, 0, SystemTime::now()).expect("starting");
+        Arc::new(Entry::new(first))
+    }
+
+    fn listed(registry: &Registry) -> Vec<String> {
+        registry.map_by_name(|e| e.name().to_string())
+    }
+
+    /// The window between an inserter's compare-and-swap and its own `list()`: a reader that
+    /// finds the name there lists it before answering, so a `list` after that answer has it.
+    #[test]
+    fn a_reader_that_finds_an_unlisted_name_lists_it() {
+        let table = Table::new(4);
+        let raw = Arc::into_raw(entry("b")).cast_mut();
+        let slot = &table.slots[table.home("b")];
+        slot.compare_exchange(ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire)
+            .expect("an empty table");
+        let registry = Registry::Table(table);
+        assert!(
+            listed(&registry).is_empty(),
+            "not listed before anyone found it"
+        );
+        let name = registry.get_with("b", |e| e.name().to_string());
+        assert_eq!(name.as_deref(), Some("b"));
+        assert_eq!(listed(&registry), ["b"], "the finder listed it");
+        assert_eq!(registry.len(), 1);
+        // The inserter's own list() then finds it there and adds nothing.
+        let Registry::Table(table) = &registry else {
+            unreachable!()
+        };
+        table.list(EntryRef(NonNull::new(raw).expect("non-null")));
+        assert_eq!(listed(&registry), ["b"]);
+        // `get` helps the same way.
+        let raw = Arc::into_raw(entry("a")).cast_mut();
+        table.slots[table.home("a")..]
+            .iter()
+            .chain(&table.slots[..table.home("a")])
+            .find(|slot| {
+                slot.compare_exchange(ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            })
+            .expect("a free slot");
+        assert!(registry.get("a").is_some());
+        assert_eq!(listed(&registry), ["a", "b"]);
+    }
+
+    #[test]
+    fn dropping_the_table_releases_every_entry() {
+        let registry = Registry::table(8);
+        let mut weak = Vec::new();
+        for name in ["a", "b", "c"] {
+            let entry = entry(name);
+            weak.push(Arc::downgrade(&entry));
+            registry.insert_if_absent(entry.name(), entry).expect("new");
+        }
+        let again = entry("b");
+        let other = registry
+            .insert_if_absent(again.name(), again)
+            .expect_err("taken");
+        drop(other);
+        assert!(weak.iter().all(|w| w.upgrade().is_some()));
+        drop(registry);
+        assert!(
+            weak.iter().all(|w| w.upgrade().is_none()),
+            "the table holds one count per entry and gives it back when dropped"
+        );
+    }
+
+    #[test]
+    fn capacity_leaves_half_the_table_empty() {
+        for names in [1, 10, 1024, MAX_TABLE_NAMES, usize::MAX] {
+            let registry = Registry::table(names);
+            let Registry::Table(table) = &registry else {
+                unreachable!()
+            };
+            let capacity = registry.capacity();
+            assert!(capacity >= names.min(MAX_TABLE_NAMES), "{names} names fit");
+            assert!(
+                table.slots.len() >= 2 * capacity,
+                "{names}: {capacity} names in {} slots would fill the probe",
+                table.slots.len()
+            );
+        }
+        assert_eq!(Registry::table(usize::MAX).capacity(), MAX_TABLE_NAMES);
+        assert_eq!(Registry::sharded().capacity(), usize::MAX);
+    }
+}
