@@ -29,6 +29,23 @@ pub struct Timeline {
     pub measure_end: u64,
 }
 
+impl Timeline {
+    /// Warm-up from now for `warmup`, then a timed region of `duration`.
+    pub fn from_now(
+        clock: &Clock,
+        warmup: std::time::Duration,
+        duration: std::time::Duration,
+    ) -> Self {
+        let warm_start = clock.now();
+        let measure_start = warm_start + clock.ticks_of(warmup);
+        Timeline {
+            warm_start,
+            measure_start,
+            measure_end: measure_start + clock.ticks_of(duration),
+        }
+    }
+}
+
 /// Who one client is and how it behaves.
 #[derive(Clone, Debug)]
 pub struct ClientPlan {

@@ -217,13 +217,7 @@ pub fn start(
             Err(e) => return Err(e),
         }
     }
-    let warm_start = clock.now();
-    let measure_start = warm_start + clock.ticks_of(warmup);
-    let tl = Timeline {
-        warm_start,
-        measure_start,
-        measure_end: measure_start + clock.ticks_of(duration),
-    };
+    let tl = Timeline::from_now(&clock, warmup, duration);
     timeline.set(tl).expect("set once");
     barrier.wait();
     Ok(ThreadClients {

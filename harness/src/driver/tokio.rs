@@ -200,13 +200,7 @@ pub fn start<T: AsyncTarget>(
             let _ = tx.send((i, state.record));
         })));
     }
-    let warm_start = clock.now();
-    let measure_start = warm_start + clock.ticks_of(warmup);
-    let tl = Timeline {
-        warm_start,
-        measure_start,
-        measure_end: measure_start + clock.ticks_of(duration),
-    };
+    let tl = Timeline::from_now(&clock, warmup, duration);
     timeline.set(tl).expect("set once");
     runtime.block_on(barrier.wait());
     Ok(TokioClients {

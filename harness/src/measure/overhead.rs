@@ -119,13 +119,7 @@ fn noop_state() -> (ClientState, Arc<InFlight>) {
 }
 
 fn timeline(clock: &Clock) -> Timeline {
-    let warm_start = clock.now();
-    let measure_start = warm_start + clock.ticks_of(ROUND_WARMUP);
-    Timeline {
-        warm_start,
-        measure_start,
-        measure_end: measure_start + clock.ticks_of(ROUND_LENGTH),
-    }
+    Timeline::from_now(clock, ROUND_WARMUP, ROUND_LENGTH)
 }
 
 /// What one round of the no-op loop measured.
