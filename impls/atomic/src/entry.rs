@@ -24,9 +24,22 @@
 //! state from this entry before the view holds it or something newer.
 //! A new run replacing an ended one also resets the name's [`LogMirror`] to the new run's tag in
 //! that publish (see `log.rs`).
+//!
+//! **Recycling.** Every transition installs a new `Arc<RunState>`, and a restart makes four
+//! (`Stopping`, `Stopped`, `Starting`, `Running`). The state a transition replaced is usually
+//! owned by nobody but the writer that replaced it once the cell has moved on, so the entry keeps
+//! one such allocation as a *spare* and the next transition writes its state into it instead of
+//! allocating. The spare is an `AtomicPtr` slot: a writer takes it with a swap to null
+//! (`Acquire`) and gives one back by compare-and-swap from null (`Release`); a give that finds
+//! the slot full drops its state. Only a state that `Arc::get_mut` proves unowned is ever given,
+//! so the address comparison of the compare-and-swap loop stays ABA-free: an address is reused
+//! only after every guard that could compare against it is gone. Readers never touch the slot.
+
+use std::ops::Deref;
+use std::ptr;
 
 use procman_core::seqview::SnapshotView;
-use procman_core::sync::atomic::{AtomicBool, Ordering};
+use procman_core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use procman_core::sync::{Arc, CellGuard, SwapCell};
 use procman_core::{Name, ProcessError, ProcessId, ProcessSnapshot, Target};
 
@@ -46,6 +59,9 @@ pub(crate) struct Entry {
     logs: Arc<LogMirror>,
     /// The current run's state; replaced whole by compare-and-swap.
     state: SwapCell<RunState>,
+    /// A replaced state's allocation, for the next transition to reuse (module docs,
+    /// "Recycling"): null, or an `Arc::into_raw` pointer whose count this slot owns.
+    spare: AtomicPtr<RunState>,
     /// The generation of the name's first run: older ids never belonged to this name.
     first_generation: u64,
     /// The name (fixed for the entry's life; the registry keeps its order by it).
@@ -61,17 +77,41 @@ pub(crate) enum Step<T> {
 }
 
 /// How an [`Entry::update`] ended.
-pub(crate) enum Updated<T> {
+pub(crate) enum Updated<'a, T> {
     /// `new` replaced `old`.
     #[cfg_attr(feature = "seeded-bug-cas-against-copy", allow(dead_code))]
     Installed {
-        /// The state that was replaced (kept alive by the guard).
-        old: CellGuard<RunState>,
+        /// The state that was replaced (kept alive by the guard; recycled when dropped).
+        old: Replaced<'a>,
         /// The state now installed (unless someone has replaced it since).
         new: Arc<RunState>,
     },
     /// The step chose to leave the state as it was.
     Left(T),
+}
+
+/// A state the cell no longer holds, as [`Entry::update`] returns it: readable until dropped,
+/// then offered to the entry as its spare ([`Entry::recycle`]).
+pub(crate) struct Replaced<'a> {
+    /// `Some` until dropped.
+    state: Option<CellGuard<RunState>>,
+    entry: &'a Entry,
+}
+
+impl Deref for Replaced<'_> {
+    type Target = RunState;
+    #[inline]
+    fn deref(&self) -> &RunState {
+        self.state.as_ref().expect("taken only in drop")
+    }
+}
+
+impl Drop for Replaced<'_> {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            self.entry.recycle(state);
+        }
+    }
 }
 
 impl Entry {
@@ -87,6 +127,62 @@ impl Entry {
             first_generation: first.generation(),
             name: first.run.id.name,
             state: SwapCell::new(first),
+            spare: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// `state` in the spare allocation if there is one (module docs, "Recycling"), else in a
+    /// new one.
+    fn allocate(&self, state: RunState) -> Arc<RunState> {
+        let raw = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if !raw.is_null() {
+            // SAFETY: a non-null spare came from `Arc::into_raw` in `keep`, which left its count
+            // to the slot; the swap took it out, so this is the one owner of that count.
+            #[cfg_attr(feature = "seeded-bug-recycle-a-shared-state", allow(unused_mut))]
+            let mut spare = unsafe { Arc::from_raw(raw.cast_const()) };
+            // SEEDED BUG `seeded-bug-recycle-a-shared-state` (procman-races catalogue): the spare
+            // is overwritten in place without proving it unowned (and `keep` below gives any
+            // replaced state), so a writer still holding a guard on that address compares
+            // against a state that is no longer the one it decided from: the ABA the
+            // compare-and-swap loop is otherwise free of. Writing through a shared `Arc` is
+            // undefined behaviour on real threads; the bug is compiled only under a checker,
+            // whose tasks take turns on one thread.
+            #[cfg(feature = "seeded-bug-recycle-a-shared-state")]
+            {
+                // SAFETY: none; this is the seeded bug (see above).
+                unsafe { *Arc::as_ptr(&spare).cast_mut() = state };
+                return spare;
+            }
+            #[cfg(not(feature = "seeded-bug-recycle-a-shared-state"))]
+            if let Some(slot) = Arc::get_mut(&mut spare) {
+                *slot = state;
+                return spare;
+            }
+        }
+        Arc::new(state)
+    }
+
+    /// Offers a state the cell no longer holds as the spare. Kept only if this thread owns it
+    /// alone by then (no other writer's guard, no reader's fallback guard); dropped otherwise.
+    pub(crate) fn recycle(&self, state: CellGuard<RunState>) {
+        self.keep(state.into_arc());
+    }
+
+    fn keep(&self, mut state: Arc<RunState>) {
+        #[cfg(not(feature = "seeded-bug-recycle-a-shared-state"))]
+        if Arc::get_mut(&mut state).is_none() {
+            return;
+        }
+        #[cfg(feature = "seeded-bug-recycle-a-shared-state")]
+        let _ = &mut state;
+        let raw = Arc::into_raw(state).cast_mut();
+        if self
+            .spare
+            .compare_exchange(ptr::null_mut(), raw, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            // SAFETY: `raw` came from `Arc::into_raw` just above and was never published.
+            drop(unsafe { Arc::from_raw(raw.cast_const()) });
         }
     }
 
@@ -191,11 +287,13 @@ impl Entry {
         current: &CellGuard<RunState>,
         next: RunState,
     ) -> Result<Arc<RunState>, CellGuard<RunState>> {
-        let next = Arc::new(RunState {
+        let next = self.allocate(RunState {
             version: current.version + 1,
             ..next
         });
         if let Err(found) = self.state.compare_and_swap(current, next.clone()) {
+            // The cell dropped its copy of `next`: nobody else has seen it.
+            self.keep(next);
             return Err(self.seen(found));
         }
         self.publish_after_install(&next);
@@ -205,7 +303,7 @@ impl Entry {
     /// The compare-and-swap loop every transition uses: `decide` sees the current state and
     /// returns the next one or a result; it is called again, on the state that won, whenever
     /// another writer got in first. `decide` must not block: it may run several times.
-    pub(crate) fn update<T>(&self, mut decide: impl FnMut(&RunState) -> Step<T>) -> Updated<T> {
+    pub(crate) fn update<T>(&self, mut decide: impl FnMut(&RunState) -> Step<T>) -> Updated<'_, T> {
         let mut current = self.load();
         loop {
             match decide(&current) {
@@ -221,7 +319,10 @@ impl Entry {
                     });
                     self.state.store(new.clone());
                     self.publish();
-                    return Updated::Installed { old: current, new };
+                    return Updated::Installed {
+                        old: self.replaced(current),
+                        new,
+                    };
                 }
                 // SEEDED BUG `seeded-bug-cas-against-copy` (procman-races catalogue): seed 000's
                 // loop, which compares against the address of a fresh copy of the loaded state.
@@ -247,10 +348,22 @@ impl Entry {
                     feature = "seeded-bug-cas-against-copy"
                 )))]
                 Step::Install(next) => match self.compare_and_swap(&current, next) {
-                    Ok(new) => return Updated::Installed { old: current, new },
+                    Ok(new) => {
+                        return Updated::Installed {
+                            old: self.replaced(current),
+                            new,
+                        };
+                    }
                     Err(found) => current = found,
                 },
             }
+        }
+    }
+
+    fn replaced(&self, state: CellGuard<RunState>) -> Replaced<'_> {
+        Replaced {
+            state: Some(state),
+            entry: self,
         }
     }
 
@@ -263,5 +376,15 @@ impl Entry {
         current: &ProcessId,
     ) -> Result<(), ProcessError> {
         target.check_run(self.first_generation, current)
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let raw = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if !raw.is_null() {
+            // SAFETY: as in `allocate`: the slot owned this count, and now nobody else can reach it.
+            drop(unsafe { Arc::from_raw(raw.cast_const()) });
+        }
     }
 }

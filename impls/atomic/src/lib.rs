@@ -141,7 +141,8 @@
         feature = "seeded-bug-restart-decided-from-stale-load",
         feature = "seeded-bug-stats-count-a-joined-restart",
         feature = "seeded-bug-intern-check-then-insert",
-        feature = "seeded-bug-auto-restart-ignores-cancel"
+        feature = "seeded-bug-auto-restart-ignores-cancel",
+        feature = "seeded-bug-recycle-a-shared-state"
     )
 ))]
 compile_error!(

@@ -30,11 +30,10 @@ impl Shared {
 
         let mut live = Vec::new();
         for entry in self.registry.entries() {
-            let cancelled = entry.update(|current| match current.restart {
+            if let Updated::Installed { old, .. } = entry.update(|current| match current.restart {
                 Some(_) => Step::Install(current.without_restart()),
                 None => Step::Leave(()),
-            });
-            if let Updated::Installed { old, .. } = cancelled {
+            }) {
                 old.cancel_pending_restart();
             }
             let current = entry.load();

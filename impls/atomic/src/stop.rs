@@ -61,9 +61,11 @@ impl Shared {
                         .to_stopping()
                         .map_err(|e| transition_error(&current.snapshot.id, e))?;
                     match entry.compare_and_swap(&current, current.with_snapshot(stopping)) {
-                        Ok(_) => {
+                        Ok(installed) => {
+                            // Held by nobody here, so that the exit event can recycle it.
+                            drop(installed);
                             let (run, child) = (current.run.clone(), current.live_child());
-                            drop(current);
+                            entry.recycle(current);
                             let spec = &run.spec;
                             let timeout =
                                 deadline.map_or(spec.stop_timeout, |d| d.min(spec.stop_timeout));
@@ -95,7 +97,9 @@ impl Shared {
                     match entry.compare_and_swap(&current, current.without_restart()) {
                         Ok(_) => {
                             current.cancel_pending_restart();
-                            return Ok((current.view(), StopPath::RestartCancelled));
+                            let ended = current.view();
+                            entry.recycle(current);
+                            return Ok((ended, StopPath::RestartCancelled));
                         }
                         Err(found) => current = found,
                     }

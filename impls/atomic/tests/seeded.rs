@@ -15,6 +15,7 @@ procman_races::seeded_suite!(
         restart_decided_from_stale_load => "seeded-bug-restart-decided-from-stale-load",
         stats_count_a_joined_restart => "seeded-bug-stats-count-a-joined-restart",
         auto_restart_ignores_cancel => "seeded-bug-auto-restart-ignores-cancel",
+        recycle_a_shared_state => "seeded-bug-recycle-a-shared-state",
         gate_opens_on_any_drain => "seeded-bug-gate-opens-on-any-drain",
         torn_snapshot_two_loads => "seeded-bug-torn-snapshot-two-loads",
         registry_store_not_cas => "seeded-bug-registry-store-not-cas",

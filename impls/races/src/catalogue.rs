@@ -182,6 +182,17 @@ pub const CATALOGUE: &[SeededBug] = &[
         )],
     },
     SeededBug {
+        feature: "seeded-bug-recycle-a-shared-state",
+        design: "atomic",
+        what: "the spare allocation a transition reuses is overwritten without proving it \
+               unowned: a writer still holding a guard on that address compares against a state \
+               it did not decide from (ABA), so two starts both install and two stops disagree",
+        detections: &[
+            loom("ended_name_start_race", Finding::DuplicateRun),
+            shuttle(Workload::Model("concurrent_stops_join"), Finding::Contract),
+        ],
+    },
+    SeededBug {
         feature: "seeded-bug-torn-snapshot-two-loads",
         design: "atomic",
         what: "status reads the run's status from one load of the cell and the rest of the \

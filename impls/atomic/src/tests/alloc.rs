@@ -43,3 +43,33 @@ fn status_allocates_nothing() {
         assert_eq!(n, 0);
     });
 }
+
+/// A restart (stop, the exit event, a new run, its spawn) on the simulated launcher, which
+/// delivers the exit on the stopping thread, so every allocation is this thread's. The four
+/// states a restart installs reuse the entry's spare (entry.rs, "Recycling"); what is left is
+/// the new run, its log ring, the simulated child and its event sink.
+#[test]
+fn a_restart_reuses_its_states_allocations() {
+    each_registry(|f| {
+        let m = &f.manager;
+        m.start(spec("r"), IfRunning::ReturnExisting).unwrap();
+        for _ in 0..3 {
+            m.restart(Target::Name("r")).unwrap();
+        }
+        let n = allocations_of(|| {
+            for _ in 0..100 {
+                m.restart(Target::Name("r")).unwrap();
+            }
+        });
+        let per_restart = n as f64 / 100.0;
+        eprintln!(
+            "{}: {per_restart} allocations per restart",
+            m.registry_kind()
+        );
+        assert!(
+            per_restart <= 5.0,
+            "{} registry: {per_restart} allocations per restart",
+            m.registry_kind()
+        );
+    });
+}

@@ -33,6 +33,13 @@ impl<T> CellGuard<T> {
     pub fn to_arc(&self) -> Arc<T> {
         Arc::clone(&self.inner)
     }
+
+    /// The loaded value as an owned `Arc`, without a new count when the guard already holds
+    /// one: after the cell has moved on, the caller may find it the only owner
+    /// (`Arc::get_mut`).
+    pub fn into_arc(self) -> Arc<T> {
+        arc_swap::Guard::into_inner(self.inner)
+    }
 }
 
 impl<T> SwapCell<T> {

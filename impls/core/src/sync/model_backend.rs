@@ -369,6 +369,11 @@ impl<T> CellGuard<T> {
     pub fn to_arc(&self) -> Arc<T> {
         Arc::clone(&self.inner)
     }
+
+    /// The loaded value as an owned `Arc`.
+    pub fn into_arc(self) -> Arc<T> {
+        self.inner
+    }
 }
 
 impl<T> SwapCell<T> {
