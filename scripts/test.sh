@@ -72,8 +72,10 @@ fi
 step "seed benches, each benchmark run once (criterion's test mode, in the test profile)"
 # `cargo test --benches` runs each criterion benchmark once to check it works; the test profile
 # reuses what the tests above built, where `cargo bench -- --test` compiled everything again
-# optimised (about two minutes here) for the same check.
-cargo test -p procman-harness --locked --bench seeds --bench floors
+# optimised (about two minutes here) for the same check. `--workspace`, not `-p`: the features
+# of shared dependencies are then unified as for the tests above, so nothing is rebuilt but the
+# two bench targets (with `-p procman-harness` this step rebuilt dependencies for 27 s).
+cargo test --workspace --locked --bench seeds --bench floors
 
 step "latency gate (quick): paired A/B of the working tree against its base revision"
 if ! command -v valgrind >/dev/null 2>&1; then
@@ -85,5 +87,6 @@ fi
 # debug harness the tests already built does. The base is the merge-base with the default
 # branch, or HEAD~1 on it; with no base (a shallow clone, a single commit) the gate says so and
 # compares with reports/baseline.json instead, where only the instruction layer can fail.
-cargo build --locked -p procman-harness --bin harness
+# `--workspace` for the same reason as above: the binary the tests built is reused as it is.
+cargo build --locked --workspace --bin harness
 target/debug/harness gate --quick

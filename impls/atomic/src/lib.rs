@@ -100,9 +100,11 @@
 //!
 //! # Costs
 //!
-//! - Every transition allocates a new `RunState` and may retry under contention; a start makes
-//!   about three CASes (register, `Running`, and the exit later). A restart allocates 9 times
-//!   (1336 B) against the mutex design's 5 (640 B): four of those are `RunState`s.
+//! - Every transition installs a new `RunState` and may retry under contention; a start makes
+//!   about three CASes (register, `Running`, and the exit later). The state is written into the
+//!   entry's spare allocation, the state its last transition replaced once nobody else holds it
+//!   (see `entry.rs`, "Recycling"), so a restart allocates 5 times (648 B), as the mutex design
+//!   does (5, 640 B): the new run, its log ring, and the child with its event sink.
 //! - A new name claims a table slot by CAS and copies the name-ordered `Vec`: O(names) per new
 //!   name. Names are configured scripts, added rarely and never removed, which is the case this
 //!   trade favours. The table is sized once, for `min(max_processes, 65 536)` names at two slots
