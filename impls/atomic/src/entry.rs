@@ -388,3 +388,80 @@ impl Drop for Entry {
         }
     }
 }
+
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+pub(crate) mod tests {
+    use std::time::SystemTime;
+
+    use procman_core::{LogRingConfig, ProcessId, ProcessSpec};
+
+    use super::*;
+    use crate::run::Run;
+
+    /// An entry whose first run is `name`'s generation 1, in `Starting`.
+    pub(crate) fn entry(name: &str) -> Arc<Entry> {
+        let spec = Arc::new(ProcessSpec::new(name, ["sim"]));
+        let run = Run::new(
+            ProcessId::new(name, 1),
+            spec,
+            LogRingConfig::default(),
+            Arc::new(LogMirror::default()),
+        );
+        let first = RunState::starting(Arc::new(run), 0, 0, SystemTime::now()).expect("starting");
+        Arc::new(Entry::new(first))
+    }
+
+    /// Installs a copy of the current state, recycling the one it replaced.
+    fn transition(entry: &Entry) -> *const RunState {
+        let current = entry.load();
+        let next = current.with_snapshot(current.snapshot);
+        let installed = entry.compare_and_swap(&current, next).expect("uncontended");
+        entry.recycle(current);
+        Arc::as_ptr(&installed)
+    }
+
+    #[test]
+    fn a_transition_writes_into_the_state_the_last_one_replaced() {
+        let entry = entry("a");
+        let first = Arc::as_ptr(&entry.load().to_arc());
+        assert!(entry.spare.load(Ordering::Relaxed).is_null());
+        let second = transition(&entry);
+        assert_eq!(entry.spare.load(Ordering::Relaxed).cast_const(), first);
+        // The next transition takes the spare: no allocation, the first state's address.
+        let third = transition(&entry);
+        assert_eq!(third, first);
+        assert_eq!(entry.spare.load(Ordering::Relaxed).cast_const(), second);
+        assert_eq!(entry.load().version, 3);
+    }
+
+    #[test]
+    fn a_state_someone_still_holds_is_not_kept() {
+        let entry = entry("a");
+        let current = entry.load();
+        let held = current.to_arc();
+        let next = current.with_snapshot(current.snapshot);
+        entry.compare_and_swap(&current, next).expect("uncontended");
+        entry.recycle(current);
+        assert!(
+            entry.spare.load(Ordering::Relaxed).is_null(),
+            "held elsewhere"
+        );
+        drop(held);
+    }
+
+    #[test]
+    fn dropping_an_entry_frees_its_spare() {
+        let entry = entry("a");
+        let run = entry.load().run.clone();
+        transition(&entry);
+        assert!(!entry.spare.load(Ordering::Relaxed).is_null());
+        // The cell's state and the spare both hold the run.
+        assert_eq!(Arc::strong_count(&run), 3);
+        drop(entry);
+        assert_eq!(
+            Arc::strong_count(&run),
+            1,
+            "the spare's state was freed with the entry"
+        );
+    }
+}

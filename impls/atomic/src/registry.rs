@@ -333,26 +333,8 @@ impl Registry {
 
 #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
 mod tests {
-    use std::time::SystemTime;
-
-    use procman_core::{LogRingConfig, ProcessId, ProcessSpec};
-
     use super::*;
-    use crate::log::LogMirror;
-    use crate::run::{Run, RunState};
-
-    /// An entry whose first run is `name`'s generation 1, in `Starting`.
-    fn entry(name: &str) -> Arc<Entry> {
-        let spec = Arc::new(ProcessSpec::new(name, ["sim"]));
-        let run = Run::new(
-            ProcessId::new(name, 1),
-            spec,
-            LogRingConfig::default(),
-            Arc::new(LogMirror::default()),
-        );
-        let first = RunState::starting(Arc::new(run), 0, 0, SystemTime::now()).expect("starting");
-        Arc::new(Entry::new(first))
-    }
+    use crate::entry::tests::entry;
 
     fn listed(registry: &Registry) -> Vec<String> {
         registry.map_by_name(|e| e.name().to_string())
