@@ -199,6 +199,19 @@ fn run_checked(args: &GateArgs) -> Result<u8, GateError> {
         "harness gate: A/B — base {} ({how}) against the working tree, measured in this job",
         revision::short(&sha)
     );
+    // The head first, so that a base target built for the first time can start from copies of
+    // its compiled dependencies.
+    let head_probe = build_head(&root, args)?;
+    match revision::seed_base_target(&root) {
+        Ok(0) => {}
+        Ok(n) => {
+            eprintln!("harness gate: the base build starts from the head's {n} dependency files")
+        }
+        Err(e) => eprintln!(
+            "harness gate: could not copy the head's dependencies for the base build ({e}); \
+             it builds them itself"
+        ),
+    }
     let base_probe = match revision::checkout_base(&root, &sha) {
         Ok(worktree) => match revision::build_probe(
             &root,
@@ -218,7 +231,6 @@ fn run_checked(args: &GateArgs) -> Result<u8, GateError> {
         },
         Err(why) => return fall_back(&root, &baseline_path, args, &why.to_string()),
     };
-    let head_probe = build_head(&root, args)?;
     ab_mode(&root, &base_probe, &head_probe, args)
 }
 

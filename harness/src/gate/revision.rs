@@ -5,7 +5,10 @@
 //! runs, so a second gate run rebuilds only what changed. It cannot share the workspace's: cargo
 //! names a workspace member's artifacts after its path *relative to the workspace root*, which
 //! is the same in the worktree, so the two revisions' crates would overwrite each other's
-//! artifacts and fingerprints (and a stale probe could pass for a fresh one).
+//! artifacts and fingerprints (and a stale probe could pass for a fresh one). The *dependencies*
+//! (crates from the registry) do not collide, so a base target directory that was never built
+//! is first given copies of the head build's ([`seed_base_target`]): on a fresh clone the
+//! dependencies are compiled once, not twice.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -209,6 +212,84 @@ pub fn base_target_dir(root: &Path) -> PathBuf {
     target_dir(root).join("gate").join("base-target")
 }
 
+/// Gives a base target directory that was never built copies of the head's compiled
+/// dependencies (`target/release/{deps,.fingerprint,build}`, less the workspace's own crates,
+/// whose artifacts would collide), so that the base build compiles only the workspace's crates.
+/// Returns the files copied (0 when the base target exists already or the head has not been
+/// built).
+pub fn seed_base_target(root: &Path) -> std::io::Result<u64> {
+    seed_release_dir(
+        &target_dir(root).join("release"),
+        &base_target_dir(root).join("release"),
+    )
+}
+
+/// [`seed_base_target`] from the release directory `from` into `to`. Copies keep their
+/// modification times, and are never hard links: a rebuild on one side must not change the
+/// other's files. The copy is made beside `to` and renamed into place when complete, so a
+/// failed copy leaves nothing half-written for cargo to trust.
+fn seed_release_dir(from: &Path, to: &Path) -> std::io::Result<u64> {
+    if to.exists() || !from.is_dir() {
+        return Ok(0);
+    }
+    let partial = to.with_extension("seeding");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)?;
+    }
+    let copied = (|| {
+        let mut copied = 0;
+        for sub in ["deps", ".fingerprint", "build"] {
+            if from.join(sub).is_dir() {
+                copied += copy_dependencies(&from.join(sub), &partial.join(sub), true)?;
+            }
+        }
+        std::fs::rename(&partial, to)?;
+        Ok(copied)
+    })();
+    if copied.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    copied
+}
+
+/// Whether an entry of `deps`, `.fingerprint` or `build` belongs to one of the workspace's own
+/// crates (`procman-*` and the probe: `libprocman_core-….rlib`, `procman-core-…/`,
+/// `gate_probe-…`).
+fn is_workspace_artifact(name: &str) -> bool {
+    let name = name.strip_prefix("lib").unwrap_or(name);
+    ["procman", "gate_probe", "gate-probe"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+}
+
+/// Copies `from` into `to`, keeping modification times; at the top level, skips the workspace's
+/// own artifacts.
+fn copy_dependencies(from: &Path, to: &Path, top: bool) -> std::io::Result<u64> {
+    std::fs::create_dir_all(to)?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if top && is_workspace_artifact(&name.to_string_lossy()) {
+            continue;
+        }
+        let (source, target) = (entry.path(), to.join(&name));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copied += copy_dependencies(&source, &target, false)?;
+        } else if kind.is_file() {
+            std::fs::copy(&source, &target)?;
+            let modified = entry.metadata()?.modified()?;
+            std::fs::File::options()
+                .write(true)
+                .open(&target)?
+                .set_modified(modified)?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
 /// Builds the probe of the workspace at `source` in release mode (with `features`, if any) into
 /// `build_dir`, and keeps a copy as `target/gate/<label>-gate-probe`.
 pub fn build_probe(
@@ -285,6 +366,70 @@ mod tests {
         git(root, &["add", name]).unwrap();
         git(root, &["commit", "--quiet", "-m", name]).unwrap();
         git(root, &["rev-parse", "HEAD"]).unwrap()
+    }
+
+    #[test]
+    fn a_fresh_base_target_gets_the_dependencies_but_not_the_workspace_crates() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = dir.path().join("release");
+        let files = [
+            "deps/libparking_lot-0a1b.rlib",
+            "deps/libprocman_core-0a1b.rlib",
+            "deps/procman_atomic-0a1b.d",
+            "deps/gate_probe-0a1b",
+            "deps/libprocman_gate_probe-0a1b.rlib",
+            ".fingerprint/dashmap-0a1b/lib-dashmap",
+            ".fingerprint/procman-core-0a1b/lib-procman_core",
+            "build/parking_lot_core-0a1b/output",
+        ];
+        for file in files {
+            let path = head.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, file).unwrap();
+        }
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(head.join("deps/libparking_lot-0a1b.rlib"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let base = dir.path().join("base-target").join("release");
+        assert_eq!(seed_release_dir(&head, &base).unwrap(), 3);
+        for kept in [
+            "deps/libparking_lot-0a1b.rlib",
+            ".fingerprint/dashmap-0a1b/lib-dashmap",
+            "build/parking_lot_core-0a1b/output",
+        ] {
+            assert_eq!(std::fs::read_to_string(base.join(kept)).unwrap(), kept);
+        }
+        for skipped in [
+            "deps/libprocman_core-0a1b.rlib",
+            "deps/procman_atomic-0a1b.d",
+            "deps/gate_probe-0a1b",
+            "deps/libprocman_gate_probe-0a1b.rlib",
+            ".fingerprint/procman-core-0a1b",
+        ] {
+            assert!(
+                !base.join(skipped).exists(),
+                "{skipped} must be built by the base"
+            );
+        }
+        let copied = std::fs::metadata(base.join("deps/libparking_lot-0a1b.rlib")).unwrap();
+        assert_eq!(
+            copied.modified().unwrap(),
+            old,
+            "modification times are kept"
+        );
+        assert!(!base.with_extension("seeding").exists());
+        // A base target that exists is left alone, and so is a missing head build.
+        assert_eq!(seed_release_dir(&head, &base).unwrap(), 0);
+        let other = dir.path().join("other").join("release");
+        assert_eq!(
+            seed_release_dir(&dir.path().join("nothing"), &other).unwrap(),
+            0
+        );
+        assert!(!other.exists());
     }
 
     #[test]
