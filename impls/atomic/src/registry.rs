@@ -376,6 +376,7 @@ mod tests {
             .expect("a free slot");
         assert!(registry.get("a").is_some());
         assert_eq!(listed(&registry), ["a", "b"]);
+        assert_eq!(registry.len(), 2);
     }
 
     #[test]

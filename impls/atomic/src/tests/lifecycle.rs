@@ -256,3 +256,25 @@ fn events_of_a_superseded_run_are_ignored() {
         assert_eq!(m.stats().active, 1);
     });
 }
+
+/// What `{:?}` of a manager shows a maintainer: the registry form, how many names it holds, the
+/// counters and whether it is shutting down.
+#[test]
+fn debug_shows_the_registry_and_its_counts() {
+    each_registry(|f| {
+        let m = &f.manager;
+        for name in ["a", "b", "c"] {
+            m.start(spec(name), IfRunning::ReturnExisting).unwrap();
+        }
+        let shown = format!("{m:?}");
+        let kind = m.registry_kind();
+        for part in [
+            format!("registry: \"{kind}\""),
+            "names: 3".to_owned(),
+            "started: 3".to_owned(),
+            "shutting_down: false".to_owned(),
+        ] {
+            assert!(shown.contains(&part), "{part} missing from {shown}");
+        }
+    });
+}
