@@ -219,3 +219,37 @@ impl RunState {
         }
     }
 }
+
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+mod tests {
+    use procman_core::{IfRunning, ManagerConfig, ProcessManager, SimLauncher};
+
+    use super::*;
+    use crate::AtomicManager;
+
+    /// Two starts of a new name both miss the lookup; the one whose insert finds the name taken
+    /// gives its place under `max_processes` back, so the limit counts names, not attempts.
+    #[test]
+    fn a_start_that_finds_its_new_name_taken_gives_its_place_back() {
+        let config = ManagerConfig {
+            max_processes: 2,
+            ..ManagerConfig::default()
+        };
+        let m = AtomicManager::new(Arc::new(SimLauncher::new()), config);
+        let spec = Arc::new(ProcessSpec::new("a", ["sim"]));
+        let first = m.supervisor.register_name(&spec).unwrap();
+        let Registered::New(_, run) = first else {
+            panic!("the first insert is new")
+        };
+        // The loser of the race, as if it had looked the name up before the first inserted it.
+        assert!(matches!(
+            m.supervisor.register_name(&spec).unwrap(),
+            Registered::Existing(_)
+        ));
+        // The winner launches its run; a second name still fits under the limit of 2.
+        let entry = m.supervisor.registry.get("a").unwrap();
+        m.supervisor.launch(&entry, &run).unwrap();
+        m.start(ProcessSpec::new("b", ["sim"]), IfRunning::Error)
+            .expect("the loser's reservation was given back");
+    }
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use procman_core::sync::Arc;
 use procman_core::{
     IfRunning, ManagerConfig, ProcessError, ProcessManager, RestartMode, RestartPolicy,
-    ShutdownOutcome, SimLauncher, SimScript, Status, Target,
+    ShutdownOutcome, Signal, SimLauncher, SimScript, Status, StopOptions, Target,
 };
 
 use super::{each_registry, spec, wait_until};
@@ -169,5 +169,29 @@ fn starts_racing_shutdown_leave_no_live_child() {
         });
         assert_eq!(f.launcher.spawn_count(), f.launcher.exit_count());
         assert_eq!(m.stats().active, 0);
+    });
+}
+
+/// A shutdown that finds a stop already under way joins it and reports how the run ended: a
+/// child that obeyed the stop signal ended gracefully, even though the shutdown did not send it.
+#[test]
+fn a_shutdown_that_joins_a_stop_reports_a_graceful_end() {
+    each_registry(|f| {
+        f.launcher
+            .script("slow", SimScript::slow_stop(Duration::from_millis(200)));
+        let m = &f.manager;
+        m.start(spec("slow"), IfRunning::ReturnExisting).unwrap();
+        std::thread::scope(|s| {
+            let stop = s.spawn(|| m.stop(Target::Name("slow"), StopOptions::default()));
+            wait_until("the stop to begin", || {
+                m.status(Target::Name("slow")).unwrap().status == Status::Stopping
+            });
+            // A deadline far beyond the child's 200 ms, so nothing is killed.
+            let report = m.shutdown(Duration::from_secs(60));
+            assert_eq!(report.processes.len(), 1, "{report:?}");
+            assert_eq!(report.count(ShutdownOutcome::Graceful), 1, "{report:?}");
+            let stopped = stop.join().unwrap().unwrap();
+            assert_ne!(stopped.status, Status::Killed(Signal::KILL));
+        });
     });
 }
