@@ -10,7 +10,7 @@
 #
 # Phase 1 runs `cargo mutants` with the unit tests of procman-core and procman-atomic, the
 # conformance suite on the atomic design (the 60 cases of procman-conformance) and its OS tests,
-# under nextest. Phase 2 takes every mutant phase 1 missed and runs it again under shuttle:
+# under nextest (less procman-core's os_escape test, see below). Phase 2 takes every mutant phase 1 missed and runs it again under shuttle:
 # procman-atomic's `tests/shuttle.rs` (the protocol models and the linearizability histories)
 # and procman-core's `tests/model_facade.rs` (the facade and the exit latch under the checker),
 # with PROCMAN_SHUTTLE_ITERATIONS schedules per test (default here 100, the suite's own 1000 is
@@ -73,10 +73,16 @@ mkdir -p "$out"
 common=(-p procman-core -p procman-atomic "${files[@]}" --no-shuffle --colors never)
 
 echo "==> phase 1: unit tests, the conformance suite and the OS tests (nextest)"
+# procman-core's os_escape test is left out: it tests the OS launcher's /proc walk, which no
+# mutant here touches, and under the load of a mutation run it failed about 14 times in 250,
+# which counted unrelated mutants as caught. ARGS that bring their own `-- …` (test-tool
+# arguments) replace this filter.
+nextest_args=(-- -E 'not binary(os_escape)')
+for arg in "${extra[@]}"; do [[ "$arg" == -- ]] && nextest_args=(); done
 # cargo mutants exits non-zero when mutants survive; the summary below is the result.
 cargo mutants "${common[@]}" --test-tool nextest \
     --test-package=procman-core,procman-atomic \
-    --output "$out/phase1" "${extra[@]}" || true
+    --output "$out/phase1" "${extra[@]}" "${nextest_args[@]}" || true
 p1="$out/phase1/mutants.out"
 if [[ ! -f "$p1/outcomes.json" ]]; then
     echo "mutants.sh: phase 1 left no $p1/outcomes.json (see the output above)" >&2
