@@ -27,12 +27,27 @@ fn launcher(cgroups: bool) -> OsLauncher {
     .unwrap()
 }
 
-/// Processes (zombies included) whose argv is exactly `sleep SECONDS`.
-fn sleeps(seconds: &str) -> Vec<i32> {
-    let want = format!("sleep\0{seconds}\0");
+/// When this test process started, in the clock ticks of `/proc/<pid>/stat`.
+fn this_process_started() -> u64 {
+    let me = std::process::id() as i32;
     procfs::processes()
         .unwrap()
         .into_iter()
+        .find(|p| p.pid == me)
+        .expect("this process is in /proc")
+        .start_time
+}
+
+/// Processes (zombies included) whose argv is exactly `sleep SECONDS` and that started after
+/// this test process: a stray left on the machine by an earlier run that was killed midway
+/// (a timed-out test under cargo mutants left one) is not this run's.
+fn sleeps(seconds: &str) -> Vec<i32> {
+    let want = format!("sleep\0{seconds}\0");
+    let started = this_process_started();
+    procfs::processes()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.start_time >= started)
         .filter(|p| {
             std::fs::read(format!("/proc/{}/cmdline", p.pid))
                 .is_ok_and(|c| c == want.as_bytes())

@@ -2,32 +2,42 @@
 //! `scripts_stop`, and after every way procman is told to exit (stdin EOF, SIGTERM, SIGINT,
 //! SIGHUP). The reproduction of issue 16, over stdio.
 //!
-//! Each test uses its own unusual sleep durations, so `/proc` is searched for exactly the
-//! processes it started.
+//! Each test uses its own unusual sleep durations (88xx here, 77xx in procman-core's
+//! `os_escape`, so the two binaries never see each other's when nextest runs them side by
+//! side), so `/proc` is searched for exactly the processes it started.
 
 mod common;
 
 use common::*;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use procman_core::launcher::os::procfs;
 use serde_json::json;
 
 fn config(tag: u32) -> String {
     format!(
         r#"
 [processes.escape]
-command = ["sh", "-c", "setsid sleep 7774.{tag} & sleep 7775.{tag}"]
+command = ["sh", "-c", "setsid sleep 8874.{tag} & sleep 8875.{tag}"]
 stop_timeout_ms = 2000
 "#
     )
 }
 
-/// Live processes whose argv is exactly `sleep SECONDS`.
+/// Live processes whose argv is exactly `sleep SECONDS` and that started after this test
+/// process (a stray left on the machine by an earlier run killed midway is not this run's).
 fn sleeps(seconds: &str) -> Vec<u32> {
     let want = format!("sleep\0{seconds}\0");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+    let all = procfs::processes().unwrap();
+    let me = std::process::id() as i32;
+    let started = all
+        .iter()
+        .find(|p| p.pid == me)
+        .expect("this process is in /proc")
+        .start_time;
+    all.iter()
+        .filter(|p| p.start_time >= started)
+        .filter_map(|p| u32::try_from(p.pid).ok())
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes())
                 && alive(*pid)
@@ -40,7 +50,7 @@ async fn started(tag: u32) -> (Project, Server, [String; 2]) {
     let project = Project::new(&config(tag));
     let server = start(&project).await;
     server.ok("scripts_run", json!({"name": "escape"})).await;
-    let tags = [format!("7774.{tag}"), format!("7775.{tag}")];
+    let tags = [format!("8874.{tag}"), format!("8875.{tag}")];
     eventually("both sleeps to run", || {
         tags.iter().all(|t| sleeps(t).len() == 1)
     })

@@ -951,6 +951,17 @@ mod tests {
         )
     }
 
+    /// `start` of a new name that made run 1 and saw it running, at time 0.
+    fn first_start() -> Op {
+        op(
+            0,
+            0,
+            1,
+            start(false),
+            Outcome::Snapshot(obs(1, Phase::Running, 0)),
+        )
+    }
+
     fn with_policy(ops: &[Op], policy: AutoRestart) -> Result<(), NotLinearizable> {
         check_with_policies(ops, &[A], |_| Some(policy))
     }
@@ -958,13 +969,7 @@ mod tests {
     #[test]
     fn a_failed_exit_restarts_by_itself_under_on_failure() {
         let ops = [
-            op(
-                0,
-                0,
-                1,
-                start(false),
-                Outcome::Snapshot(obs(1, Phase::Running, 0)),
-            ),
+            first_start(),
             exit(2, 1, 1),
             status(5, obs(2, Phase::Running, 1)),
         ];
@@ -985,13 +990,7 @@ mod tests {
     #[test]
     fn automatic_restarts_stop_at_max() {
         let ops = [
-            op(
-                0,
-                0,
-                1,
-                start(false),
-                Outcome::Snapshot(obs(1, Phase::Running, 0)),
-            ),
+            first_start(),
             exit(2, 1, 1),
             status(5, obs(2, Phase::Running, 1)),
             exit(7, 2, 1),
@@ -1009,17 +1008,7 @@ mod tests {
     fn a_stop_must_cancel_a_pending_restart_not_refuse() {
         let ended = obs(1, Phase::Ended(End::Exited(1)), 0);
         let stop = |outcome| op(0, 5, 6, Call::Stop { name: A }, outcome);
-        let base = [
-            op(
-                0,
-                0,
-                1,
-                start(false),
-                Outcome::Snapshot(obs(1, Phase::Running, 0)),
-            ),
-            exit(2, 1, 1),
-            status(3, ended),
-        ];
+        let base = [first_start(), exit(2, 1, 1), status(3, ended)];
         // With a restart pending, NotRunning is wrong: the stop had something to cancel.
         let mut refused = base.to_vec();
         refused.push(stop(Outcome::Refused(Refusal::NotRunning(
@@ -1046,13 +1035,7 @@ mod tests {
         // Run 2 was started automatically and stopped by the restart before anyone looked: the
         // restart's run is 3 with two restarts behind it.
         let ops = [
-            op(
-                0,
-                0,
-                1,
-                start(false),
-                Outcome::Snapshot(obs(1, Phase::Running, 0)),
-            ),
+            first_start(),
             exit(2, 1, 1),
             op(
                 0,
