@@ -58,6 +58,41 @@ pub enum Command {
     )]
     Mcp,
 
+    /// Serve the MCP tools over Streamable HTTP: one procman for every agent and human that
+    /// connects (sessions share the processes). Loopback only unless given a token.
+    #[command(
+        long_about = "Serve the MCP tools over Streamable HTTP at http://ADDR/mcp, one set of \
+        processes shared by every session: two agents, or an agent and a human, see and stop \
+        the same dev server. Sessions come and go without touching the processes; SIGTERM, \
+        SIGINT or SIGHUP stops every process (as `procman mcp` does) and exits.\n\n\
+        The endpoint is printed on stderr at start (`procman: serving MCP at URL`). Requests \
+        whose Host header is not a loopback name (or the bound address, or an --allow-host) \
+        and requests with an Origin header that is not a loopback origin (or an \
+        --allow-origin) get 403: a web page cannot drive procman through DNS rebinding. With \
+        a token every request needs `Authorization: Bearer TOKEN` (401 otherwise); a bind to \
+        anything but loopback refuses to start without --token-file or --generate-token."
+    )]
+    Serve {
+        /// The address to listen on (port 0: any free port, printed at start)
+        #[arg(long, value_name = "ADDR", default_value = crate::mcp::http::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Require `Authorization: Bearer TOKEN` on every request, TOKEN being this file's
+        /// content (surrounding whitespace ignored)
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
+        /// Require a bearer token generated now and printed once on stderr
+        #[arg(long)]
+        generate_token: bool,
+        /// Also accept this Host header value (a name, or name:port), e.g. the machine's name
+        /// when listening on 0.0.0.0 (repeatable)
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allow_hosts: Vec<String>,
+        /// Also accept requests with this Origin header, scheme included, e.g.
+        /// http://localhost:5173 or https://app.example.com:* (repeatable)
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allow_origins: Vec<String>,
+    },
+
     /// Run the processes of procman.toml in the foreground, their output prefixed with their
     /// names; Ctrl-C stops them all gracefully (twice: at once).
     #[command(

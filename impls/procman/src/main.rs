@@ -83,6 +83,28 @@ fn run(
                 mcp::serve_stdio(sup).await;
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Serve {
+                listen,
+                token_file,
+                generate_token,
+                allow_hosts,
+                allow_origins,
+            } => {
+                let options = mcp::http::HttpOptions::resolve(
+                    listen,
+                    token_file.as_deref(),
+                    generate_token,
+                    &allow_hosts,
+                    &allow_origins,
+                )?;
+                let sup = Arc::new(
+                    Supervisor::new(manager, catalog)
+                        .with_os_launcher(launcher)
+                        .with_history(history),
+                );
+                mcp::http::serve_http(sup, options).await?;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Up { names } => {
                 let scripts = up::select(&catalog, &names)?;
                 let sup = Arc::new(
@@ -104,7 +126,7 @@ fn run(
 /// Logs to stderr (stdout is the MCP channel); `PROCMAN_LOG` overrides the level.
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Mcp => "procman=info,rmcp=warn,warn",
+        Command::Mcp | Command::Serve { .. } => "procman=info,rmcp=warn,warn",
         _ => "warn",
     };
     let filter = EnvFilter::try_from_env("PROCMAN_LOG").unwrap_or_else(|_| EnvFilter::new(default));

@@ -1,9 +1,10 @@
-//! The MCP server: tools over stdio (rmcp).
+//! The MCP server: tools over stdio (`procman mcp`) or Streamable HTTP (`procman serve`), rmcp.
 //!
 //! stdout carries MCP messages only; procman's own logs go to stderr through `tracing`.
 
 pub mod args;
 pub mod error;
+pub mod http;
 pub mod progress;
 pub mod schema;
 pub mod server;
