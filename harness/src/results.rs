@@ -229,6 +229,10 @@ pub struct RunResult {
 pub struct McpFigures {
     /// The binary driven.
     pub binary: String,
+    /// `"stdio"` (`procman mcp`, every client over its stdio) or `"http"` (`procman serve`, a
+    /// Streamable HTTP session per client). Absent in files written before HTTP: stdio.
+    #[serde(default = "stdio")]
+    pub transport: String,
     /// Processes configured in the generated procman.toml.
     pub configured: usize,
     /// Per start-up probe: from just before the spawn to the `initialize` response read back,
@@ -241,11 +245,16 @@ pub struct McpFigures {
     pub started_rss_kib: u64,
     /// The measured session's RSS after the timed region, KiB.
     pub after_rss_kib: u64,
-    /// From closing procman's stdin to its exit, with the started processes running,
-    /// nanoseconds; `None` when it did not exit within 10 s (it was then killed).
+    /// From closing procman's stdin (stdio) or sending it SIGTERM (http) to its exit, with the
+    /// started processes running, nanoseconds; `None` when it did not exit within 10 s (it was
+    /// then killed).
     pub exit_after_eof_ns: Option<u64>,
     /// Children (process-group leaders started by the run) still alive after procman exited.
     pub children_left: usize,
+}
+
+fn stdio() -> String {
+    "stdio".to_owned()
 }
 
 /// One client group of a run.

@@ -32,6 +32,7 @@
 //! when it is missing the driver builds it with cargo (the profile the harness was built
 //! with), saying so, or fails with the command to run.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -41,6 +42,7 @@ use procman_core::ProcessSpec;
 use serde::Serialize;
 
 use super::join::{self, RunEnd, grace, wait_showing};
+use super::mcp_http::HttpSession;
 pub use super::mcp_wire::WireError;
 use super::mcp_wire::{Connection, Reply};
 use super::threads::{self, BlockingTarget};
@@ -54,7 +56,7 @@ use crate::measure::watchdog::{InFlight, Watchdog};
 use crate::progress::Progress;
 use crate::provenance::workspace_root;
 use crate::results::{BackgroundResult, McpFigures, RunResult};
-use crate::scenario::{McpChildren, Scenario};
+use crate::scenario::{McpChildren, McpTransport, Scenario};
 
 /// The environment variable that names the procman binary to drive.
 pub const PROCMAN_BIN_ENV: &str = "PROCMAN_BIN";
@@ -127,6 +129,15 @@ pub enum SessionError {
     /// A request failed on the wire.
     #[error(transparent)]
     Wire(#[from] WireError),
+    /// `procman serve` never printed the address it listens on.
+    #[error(
+        "procman serve --impl {design} did not print its address (`{SERVING_AT}…`) within \
+         10 s; its stderr above says why"
+    )]
+    NoAddress {
+        /// The `--impl` value.
+        design: String,
+    },
     /// A tool answered with an error where the driver needs it to succeed.
     #[error("{tool} failed: {message}")]
     Tool {
@@ -296,15 +307,7 @@ impl Session {
 
     /// procman's resident set size, KiB.
     fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            })
-            .unwrap_or(0)
+        rss_kib(self.child.id())
     }
 
     /// Closes stdin and waits for the exit; the time it took, or `None` (then it is killed).
@@ -334,6 +337,224 @@ impl Drop for Session {
     }
 }
 
+/// The resident set size of process `pid`, KiB (0 when it cannot be read).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The line `procman serve` prints with its address.
+const SERVING_AT: &str = "procman: serving MCP at http://";
+
+/// One `procman serve --listen 127.0.0.1:0` process and the driver's own session on it.
+struct HttpServer {
+    child: Child,
+    addr: SocketAddr,
+    /// `None` once closed.
+    control: Option<HttpSession>,
+    /// From just before the spawn to the `initialize` response of the driver's session.
+    startup: Duration,
+}
+
+impl HttpServer {
+    fn spawn(binary: &Path, design: &str, project: &Project) -> Result<HttpServer, SessionError> {
+        let t0 = Instant::now();
+        let mut child = Command::new(binary)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--impl",
+                design,
+                "--config",
+            ])
+            .arg(&project.config)
+            .current_dir(&project.dir)
+            .env("PROCMAN_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| SessionError::Spawn {
+                binary: binary.to_owned(),
+                source,
+            })?;
+        let Some(stderr) = child.stderr.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(SessionError::NotPiped);
+        };
+        // The address line goes to the driver; everything else procman says is passed on.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let addr = line
+                    .strip_prefix(SERVING_AT)
+                    .and_then(|url| url.strip_suffix("/mcp"))
+                    .and_then(|a| a.parse::<SocketAddr>().ok());
+                match addr {
+                    Some(addr) => {
+                        let _ = tx.send(addr);
+                    }
+                    None => eprintln!("{line}"),
+                }
+            }
+        });
+        let fail = |mut child: Child, e: SessionError| {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(e)
+        };
+        let addr = match rx.recv_timeout(EXIT_BOUND) {
+            Ok(addr) => addr,
+            Err(_) => {
+                return fail(
+                    child,
+                    SessionError::NoAddress {
+                        design: design.to_owned(),
+                    },
+                );
+            }
+        };
+        match HttpSession::open(addr, "procman-harness") {
+            Ok(control) => Ok(HttpServer {
+                startup: t0.elapsed(),
+                child,
+                addr,
+                control: Some(control),
+            }),
+            Err(source) => fail(
+                child,
+                SessionError::Handshake {
+                    design: design.to_owned(),
+                    source,
+                },
+            ),
+        }
+    }
+
+    /// Ends the driver's session, sends SIGTERM and waits for the exit; the time from the
+    /// signal to the exit, or `None` (then it is killed).
+    fn close(mut self) -> Option<Duration> {
+        if let Some(control) = self.control.take() {
+            control.close();
+        }
+        let t0 = Instant::now();
+        // SAFETY: kill(2) on our own child's pid, which is not reaped before try_wait below.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) } == 0;
+        while sent && t0.elapsed() < EXIT_BOUND {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Some(t0.elapsed());
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl HttpServer {
+    /// The driver's own session.
+    fn control(&mut self) -> Result<&mut HttpSession, WireError> {
+        self.control.as_mut().ok_or(WireError::InputClosed)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The procman under test, reached over the scenario's transport.
+enum Server {
+    /// `procman mcp`, its stdio shared by every client.
+    Stdio(Session),
+    /// `procman serve`, a session per client.
+    Http(HttpServer),
+}
+
+/// Tells one run's HTTP sessions from another's (see [`McpHttpTarget`]).
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Server {
+    fn spawn(
+        transport: McpTransport,
+        binary: &Path,
+        design: &str,
+        project: &Project,
+    ) -> Result<Server, SessionError> {
+        Ok(match transport {
+            McpTransport::Stdio => Server::Stdio(Session::spawn(binary, design, project)?),
+            McpTransport::Http => Server::Http(HttpServer::spawn(binary, design, project)?),
+        })
+    }
+
+    fn startup(&self) -> Duration {
+        match self {
+            Server::Stdio(s) => s.startup,
+            Server::Http(s) => s.startup,
+        }
+    }
+
+    fn request(&mut self, method: &str, params: impl Serialize) -> Result<Reply, WireError> {
+        match self {
+            Server::Stdio(s) => s.conn.request(method, params),
+            Server::Http(s) => s.control()?.request(method, params),
+        }
+    }
+
+    fn call_tool(&mut self, tool: &str, args: impl Serialize) -> Result<Reply, WireError> {
+        match self {
+            Server::Stdio(s) => s.conn.call_tool(tool, args),
+            Server::Http(s) => s.control()?.call_tool(tool, args),
+        }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        match self {
+            Server::Stdio(s) => s.rss_kib(),
+            Server::Http(s) => rss_kib(s.child.id()),
+        }
+    }
+
+    /// The clients' target for one run.
+    fn target(&self) -> Arc<dyn BlockingTarget> {
+        match self {
+            Server::Stdio(s) => Arc::new(McpTarget {
+                conn: Arc::clone(&s.conn),
+            }),
+            Server::Http(s) => Arc::new(McpHttpTarget {
+                addr: s.addr,
+                run: RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            }),
+        }
+    }
+
+    /// Ends procman (stdin EOF, or SIGTERM) and times its exit.
+    fn close(self) -> Option<Duration> {
+        match self {
+            Server::Stdio(s) => s.close(),
+            Server::Http(s) => s.close(),
+        }
+    }
+}
+
 /// Arguments of the tools the ops call.
 #[derive(Serialize)]
 struct NameArg<'a> {
@@ -357,7 +578,25 @@ struct SearchArgs<'a> {
     limit: usize,
 }
 
-/// The clients' target: one `tools/call` per op over the shared connection.
+/// Something that makes `tools/call` requests: the shared stdio connection, or one client's
+/// HTTP session.
+trait ToolCaller {
+    fn call_tool<A: Serialize>(&mut self, tool: &str, args: A) -> Result<Reply, WireError>;
+}
+
+impl ToolCaller for &Connection {
+    fn call_tool<A: Serialize>(&mut self, tool: &str, args: A) -> Result<Reply, WireError> {
+        Connection::call_tool(self, tool, args)
+    }
+}
+
+impl ToolCaller for HttpSession {
+    fn call_tool<A: Serialize>(&mut self, tool: &str, args: A) -> Result<Reply, WireError> {
+        HttpSession::call_tool(self, tool, args)
+    }
+}
+
+/// The clients' target over stdio: one `tools/call` per op over the shared connection.
 #[derive(Debug)]
 struct McpTarget {
     conn: Arc<Connection>,
@@ -365,61 +604,106 @@ struct McpTarget {
 
 impl BlockingTarget for McpTarget {
     fn call(&self, w: &Workload, call: Call, staged: &mut Option<ProcessSpec>) -> Outcome {
-        let c = &self.conn;
-        let name = |i: usize| w.names[i].as_str();
-        let (reply, streams) = match call {
-            Call::Status(i) => (
-                c.call_tool("scripts_status", NameArg { name: name(i) }),
-                false,
-            ),
-            Call::StatusAll => (c.call_tool("scripts_status", NoArgs {}), false),
-            Call::Run(i) => {
-                staged.take();
-                (c.call_tool("scripts_run", NameArg { name: name(i) }), false)
+        dispatch(&mut &*self.conn, w, call, staged)
+    }
+}
+
+/// The clients' target over HTTP: each client thread opens its own MCP session (on its first
+/// call, in the warm-up) and keeps it for the run.
+#[derive(Debug)]
+struct McpHttpTarget {
+    addr: SocketAddr,
+    /// Tells this run's sessions from a previous run's on a reused thread.
+    run: u64,
+}
+
+thread_local! {
+    /// This client thread's HTTP session, with the run it belongs to.
+    static HTTP_SESSION: std::cell::RefCell<Option<(u64, HttpSession)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl BlockingTarget for McpHttpTarget {
+    fn call(&self, w: &Workload, call: Call, staged: &mut Option<ProcessSpec>) -> Outcome {
+        HTTP_SESSION.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(run, _)| *run != self.run) {
+                match HttpSession::open(self.addr, "procman-harness") {
+                    Ok(session) => *slot = Some((self.run, session)),
+                    Err(_) => return Outcome::failed(ErrorKind::TaskFailed),
+                }
             }
-            Call::Stop(i) => (
-                c.call_tool("scripts_stop", NameArg { name: name(i) }),
-                false,
-            ),
-            Call::Restart(i) => (
-                c.call_tool("scripts_restart", NameArg { name: name(i) }),
-                false,
-            ),
-            Call::LogsStream { proc, cursor } => (
-                c.call_tool(
-                    "logs_stream",
-                    LogsArgs {
-                        name: name(proc),
-                        cursor,
-                        limit: w.stream_limit,
-                    },
-                ),
-                true,
-            ),
-            Call::LogsSearch => (
-                c.call_tool(
-                    "logs_search",
-                    SearchArgs {
-                        query: &w.query.pattern,
-                        regex: w.query.regex,
-                        limit: w.query.limit,
-                    },
-                ),
-                false,
-            ),
-        };
-        match reply {
-            Ok(r) if r.rpc_error.is_none() && !r.is_error => Outcome {
-                error: None,
-                next_cursor: if streams {
-                    r.structured.next_cursor
-                } else {
-                    None
-                },
-            },
-            Ok(r) => Outcome::failed(error_kind(&r)),
-            Err(_) => Outcome::failed(ErrorKind::TaskFailed),
+            let (_, session) = slot.as_mut().expect("opened above");
+            let outcome = dispatch(session, w, call, staged);
+            if outcome.error == Some(ErrorKind::TaskFailed) {
+                // A broken connection: open a new session on the next call.
+                *slot = None;
+            }
+            outcome
+        })
+    }
+}
+
+/// One op as one `tools/call` through `c`.
+fn dispatch(
+    c: &mut impl ToolCaller,
+    w: &Workload,
+    call: Call,
+    staged: &mut Option<ProcessSpec>,
+) -> Outcome {
+    let name = |i: usize| w.names[i].as_str();
+    let (reply, streams) = match call {
+        Call::Status(i) => (
+            c.call_tool("scripts_status", NameArg { name: name(i) }),
+            false,
+        ),
+        Call::StatusAll => (c.call_tool("scripts_status", NoArgs {}), false),
+        Call::Run(i) => {
+            staged.take();
+            (c.call_tool("scripts_run", NameArg { name: name(i) }), false)
         }
+        Call::Stop(i) => (
+            c.call_tool("scripts_stop", NameArg { name: name(i) }),
+            false,
+        ),
+        Call::Restart(i) => (
+            c.call_tool("scripts_restart", NameArg { name: name(i) }),
+            false,
+        ),
+        Call::LogsStream { proc, cursor } => (
+            c.call_tool(
+                "logs_stream",
+                LogsArgs {
+                    name: name(proc),
+                    cursor,
+                    limit: w.stream_limit,
+                },
+            ),
+            true,
+        ),
+        Call::LogsSearch => (
+            c.call_tool(
+                "logs_search",
+                SearchArgs {
+                    query: &w.query.pattern,
+                    regex: w.query.regex,
+                    limit: w.query.limit,
+                },
+            ),
+            false,
+        ),
+    };
+    match reply {
+        Ok(r) if r.rpc_error.is_none() && !r.is_error => Outcome {
+            error: None,
+            next_cursor: if streams {
+                r.structured.next_cursor
+            } else {
+                None
+            },
+        },
+        Ok(r) => Outcome::failed(error_kind(&r)),
+        Err(_) => Outcome::failed(ErrorKind::TaskFailed),
     }
 }
 
@@ -460,6 +744,7 @@ fn alive(pid: u32) -> bool {
 
 /// The start-up probes: `n` fresh sessions, each timed to `initialize` and read idle.
 fn startup_probes(
+    transport: McpTransport,
     binary: &Path,
     design: &str,
     project: &Project,
@@ -467,10 +752,10 @@ fn startup_probes(
 ) -> Result<(Vec<u64>, Vec<u64>), SessionError> {
     let (mut startup, mut rss) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..n {
-        let session = Session::spawn(binary, design, project)?;
-        startup.push(session.startup.as_nanos() as u64);
-        session.conn.request("tools/list", NoArgs {})?;
-        if let Some(e) = session.conn.call_tool("scripts_list", NoArgs {})?.failure() {
+        let mut session = Server::spawn(transport, binary, design, project)?;
+        startup.push(session.startup().as_nanos() as u64);
+        session.request("tools/list", NoArgs {})?;
+        if let Some(e) = session.call_tool("scripts_list", NoArgs {})?.failure() {
             return Err(SessionError::Tool {
                 tool: "scripts_list".into(),
                 message: e,
@@ -510,17 +795,17 @@ pub fn run_one(
 
     let first_point = s.sweep_points().first() == Some(&swept);
     let (startup_ns, idle_rss_kib) = if first_point && mcp.startup_probes > 0 {
-        startup_probes(&binary, imp, &project, mcp.startup_probes)
+        startup_probes(mcp.transport, &binary, imp, &project, mcp.startup_probes)
             .map_err(|e| fail(e.to_string()))?
     } else {
         (Vec::new(), Vec::new())
     };
 
-    let session = Session::spawn(&binary, imp, &project).map_err(|e| fail(e.to_string()))?;
+    let mut session =
+        Server::spawn(mcp.transport, &binary, imp, &project).map_err(|e| fail(e.to_string()))?;
     let workload = Arc::new(Workload::new(s));
     for name in workload.names.iter().take(mcp.start) {
         let reply = session
-            .conn
             .call_tool("scripts_run", NameArg { name })
             .map_err(|e| fail(e.to_string()))?;
         if let Some(e) = reply.failure() {
@@ -535,9 +820,7 @@ pub fn run_one(
         plans.iter().map(|p| p.label.clone()).collect(),
     ));
     let watchdog = Watchdog::start(*clock, slots.clone(), s.stall_bound);
-    let target = Arc::new(McpTarget {
-        conn: Arc::clone(&session.conn),
-    });
+    let target = session.target();
     let clients = threads::start(
         plans,
         workload.clone(),
@@ -564,7 +847,7 @@ pub fn run_one(
     // (Not asked when clients are stuck: the server may be too.)
     let status = joined
         .is_ok()
-        .then(|| session.conn.call_tool("scripts_status", NoArgs {}));
+        .then(|| session.call_tool("scripts_status", NoArgs {}));
     let mut pids: Vec<u32> = match status {
         Some(Ok(r)) => r
             .structured
@@ -585,6 +868,11 @@ pub fn run_one(
 
     let figures = McpFigures {
         binary: binary.display().to_string(),
+        transport: match mcp.transport {
+            McpTransport::Stdio => "stdio",
+            McpTransport::Http => "http",
+        }
+        .to_owned(),
         configured: s.processes,
         startup_ns,
         idle_rss_kib,
@@ -629,12 +917,17 @@ pub fn figures_line(design: Design, f: &McpFigures) -> String {
             mib(f.idle_rss_kib.iter().copied().max().unwrap_or(0)),
         )
     };
+    let (via, end) = if f.transport == "http" {
+        ("http ", "SIGTERM")
+    } else {
+        ("", "stdin EOF")
+    };
     let exit = f.exit_after_eof_ns.map_or_else(
         || "did not exit within 10 s".to_owned(),
-        |ns| format!("exited {:.0} ms after stdin EOF", ms(ns)),
+        |ns| format!("exited {:.0} ms after {end}", ms(ns)),
     );
     format!(
-        "mcp {design}: {startup}RSS {:.1} MiB started, {:.1} MiB after the run; {exit}, {} \
+        "mcp {via}{design}: {startup}RSS {:.1} MiB started, {:.1} MiB after the run; {exit}, {} \
          children left",
         mib(f.started_rss_kib),
         mib(f.after_rss_kib),
@@ -705,6 +998,54 @@ mod tests {
                 ..script.spec.clone()
             };
             assert_eq!(got, want, "process {i}");
+        }
+    }
+
+    /// Over HTTP: each client its own session on `procman serve`, every op answered, the
+    /// processes gone after SIGTERM.
+    #[test]
+    fn an_http_run_gives_each_client_a_session_and_leaves_no_child() {
+        let text = SCENARIO.replace(
+            "startup_probes = 1",
+            "startup_probes = 1\ntransport = \"http\"",
+        );
+        let s = Scenario::parse(Path::new("scenarios/mcp_http_test.toml"), &text).unwrap();
+        let crate::scenario::LauncherSpec::Mcp(mcp) = &s.launcher else {
+            panic!("not an mcp scenario")
+        };
+        assert_eq!(mcp.transport, McpTransport::Http);
+        let clock = Clock::monotonic();
+        let run = run_one(
+            &s,
+            mcp,
+            Design::Atomic,
+            0,
+            &clock,
+            &Progress::hidden(),
+            Duration::ZERO,
+        )
+        .unwrap();
+        assert!(run.complete, "{:?}", run.failure);
+        let figures = run.mcp.as_ref().unwrap();
+        assert_eq!(figures.transport, "http");
+        assert_eq!(figures.startup_ns.len(), 1);
+        assert!(figures.exit_after_eof_ns.is_some(), "no exit after SIGTERM");
+        assert_eq!(figures.children_left, 0);
+        let group = &run.groups[0];
+        assert_eq!(group.clients, 2);
+        assert!(group.total.count > 0);
+        let status = group
+            .ops
+            .iter()
+            .find(|o| o.op == crate::mix::Op::ScriptsStatus)
+            .unwrap();
+        assert!(status.stats.count > 0);
+        assert_eq!(status.stats.errors_total, 0, "{:?}", status.stats.errors);
+        // No op lost its session or its connection (a tool error, such as a restart that
+        // finds its script stopped, is counted by its own kind).
+        for op in &group.ops {
+            let failed = op.stats.errors.get(&ErrorKind::TaskFailed);
+            assert_eq!(failed, None, "{:?}: {:?}", op.op, op.stats.errors);
         }
     }
 

@@ -54,15 +54,27 @@ pub enum WireError {
     /// The MCP handshake was refused.
     #[error("initialize failed: {0}")]
     Initialize(String),
+    /// An HTTP exchange failed (connection, status or framing).
+    #[error("HTTP: {0}")]
+    Http(String),
+}
+
+/// `initialize`'s parameters, for a client named `client_name`.
+pub(super) fn initialize_params(client_name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "protocolVersion": PROTOCOL_VERSION,
+        "capabilities": {},
+        "clientInfo": {"name": client_name, "version": env!("CARGO_PKG_VERSION")},
+    })
 }
 
 /// One JSON-RPC request as written.
 #[derive(Serialize)]
-struct Request<'a, P> {
-    jsonrpc: &'static str,
-    id: u64,
-    method: &'a str,
-    params: P,
+pub(super) struct Request<'a, P> {
+    pub jsonrpc: &'static str,
+    pub id: u64,
+    pub method: &'a str,
+    pub params: P,
 }
 
 /// One JSON-RPC notification as written.
@@ -83,9 +95,9 @@ pub struct ToolCall<'a, A> {
 
 /// A message read from the server: what the driver looks at, the rest skipped unread.
 #[derive(Deserialize)]
-struct Envelope {
+pub(super) struct Envelope {
     #[serde(default)]
-    id: Option<u64>,
+    pub id: Option<u64>,
     #[serde(default)]
     method: Option<IgnoredAny>,
     #[serde(default)]
@@ -158,7 +170,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn from_envelope(e: Envelope) -> Reply {
+    pub(super) fn from_envelope(e: Envelope) -> Reply {
         let body = e.result.unwrap_or_default();
         Reply {
             is_error: body.is_error,
@@ -318,14 +330,7 @@ impl Connection {
 
     /// The MCP handshake: `initialize`, then `notifications/initialized`.
     pub fn initialize(&self, client_name: &str) -> Result<Reply, WireError> {
-        let reply = self.request(
-            "initialize",
-            serde_json::json!({
-                "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
-                "clientInfo": {"name": client_name, "version": env!("CARGO_PKG_VERSION")},
-            }),
-        )?;
+        let reply = self.request("initialize", initialize_params(client_name))?;
         if let Some(e) = reply.failure() {
             return Err(WireError::Initialize(e));
         }

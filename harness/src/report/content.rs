@@ -465,7 +465,7 @@ fn mcp_table(entry: &ScenarioEntry) -> Vec<Block> {
         "idle RSS, median>",
         "RSS started>",
         "RSS after run>",
-        "exit after stdin EOF>",
+        "exit after stdin EOF / SIGTERM>",
         "children left>",
     ]);
     let median = |v: &[u64]| {
@@ -496,15 +496,20 @@ fn mcp_table(entry: &ScenarioEntry) -> Vec<Block> {
     if t.rows.is_empty() {
         return Vec::new();
     }
-    vec![
-        Block::Para(
-            "The `procman` binary itself, per design (`procman mcp --impl DESIGN`): start-up \
-             to the `initialize` answer, resident memory idle and with its processes running, \
-             and how fast it exits with every child gone when its stdin closes."
-                .into(),
-        ),
-        Block::Table(t),
-    ]
+    let http = complete_runs(entry)
+        .iter()
+        .any(|r| r.mcp.as_ref().is_some_and(|m| m.transport == "http"));
+    let text = if http {
+        "The `procman` binary itself, per design (`procman serve --impl DESIGN`, every client \
+         its own MCP session over Streamable HTTP): start-up to the driver's `initialize` \
+         answer, resident memory idle, with its processes running and after the sessions of the \
+         run, and how fast it exits with every child gone on SIGTERM."
+    } else {
+        "The `procman` binary itself, per design (`procman mcp --impl DESIGN`): start-up \
+         to the `initialize` answer, resident memory idle and with its processes running, \
+         and how fast it exits with every child gone when its stdin closes."
+    };
+    vec![Block::Para(text.into()), Block::Table(t)]
 }
 
 fn seed_tables(seeds: &SeedsFile, figures: &[Figure]) -> Vec<Block> {

@@ -111,6 +111,19 @@ pub struct McpChildren {
     /// Extra procman spawns per design that time spawn to `initialize` answered and read the
     /// idle RSS.
     pub startup_probes: usize,
+    /// How the clients reach procman.
+    pub transport: McpTransport,
+}
+
+/// `[mcp] transport`: how the MCP driver's clients reach procman.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum McpTransport {
+    /// `procman mcp`: every client multiplexed over the one stdio connection.
+    #[default]
+    Stdio,
+    /// `procman serve`: each client its own MCP session over Streamable HTTP (its own
+    /// keep-alive connection), all sessions sharing the one procman.
+    Http,
 }
 
 /// What every process is started with (`[spec]`).

@@ -70,6 +70,7 @@ pub(super) struct RawMcp {
     pub shell: Option<String>,
     pub start: Option<i64>,
     pub startup_probes: Option<i64>,
+    pub transport: Option<String>,
 }
 
 /// `[spec]`.

@@ -398,6 +398,17 @@ fn mcp_launcher_needs_a_command_refuses_background_and_bounds_start() {
         panic!("not mcp")
     };
     assert_eq!((m.start, m.startup_probes), (2, 5));
+    assert_eq!(m.transport, crate::scenario::McpTransport::Stdio);
+    let http = parse(&ok.replace("start = 2", "start = 2\ntransport = \"http\"")).unwrap();
+    let LauncherSpec::Mcp(m) = &http.launcher else {
+        panic!("not mcp")
+    };
+    assert_eq!(m.transport, crate::scenario::McpTransport::Http);
+    expect_err(
+        &ok.replace("start = 2", "start = 2\ntransport = \"websocket\""),
+        "mcp.transport",
+        &["unknown transport \"websocket\"", "\"http\""],
+    );
     assert_eq!(
         s.process_spec(0).command,
         procman_core::Command::Argv(vec!["sleep".into(), "60".into()])

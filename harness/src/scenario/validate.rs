@@ -10,8 +10,8 @@ use procman_core::{LogMatcher, LogQuery, RestartMode, RestartPolicy};
 use super::raw::{RawArgs, RawBackground, RawCount, RawGroup, RawScenario, RawSpec};
 use super::{
     Background, DEFAULT_SEED, DEFAULT_STALL_BOUND, DEFAULT_WARMUP, Group, GroupClients,
-    LauncherSpec, McpChildren, OpArgs, OsChildren, Pacing, Scenario, ScenarioError, SimChildren,
-    SpecTemplate,
+    LauncherSpec, McpChildren, McpTransport, OpArgs, OsChildren, Pacing, Scenario, ScenarioError,
+    SimChildren, SpecTemplate,
 };
 use crate::duration::{DURATION_FORMAT, parse_duration};
 use crate::mix::{Mix, Op};
@@ -124,6 +124,18 @@ pub(super) fn validate(
                 startup_probes: match mcp.startup_probes {
                     None => 5,
                     Some(n) => count(path, "mcp.startup_probes", n.min(1000))?,
+                },
+                transport: match mcp.transport.as_deref() {
+                    None | Some("stdio") => McpTransport::Stdio,
+                    Some("http") => McpTransport::Http,
+                    Some(other) => {
+                        return Err(err(
+                            "mcp.transport",
+                            format!("unknown transport {other:?}"),
+                            "use \"stdio\" (procman mcp, clients multiplexed over its stdio) or \
+                             \"http\" (procman serve, one Streamable HTTP session per client)",
+                        ));
+                    }
                 },
             })
         }

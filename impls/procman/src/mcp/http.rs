@@ -26,6 +26,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -353,6 +354,13 @@ pub async fn serve_http(
     }
     tracing::info!(%local, token = options.token.is_some(), "serving MCP over Streamable HTTP");
     let stop = cancel.clone();
+    // A response is several small writes (an event stream's priming event, then the message):
+    // with Nagle's algorithm on, the second waits for the client's delayed ACK, 40 ms on Linux.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let mut server = tokio::spawn(
         axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })

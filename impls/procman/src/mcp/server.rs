@@ -56,9 +56,12 @@ pub struct NoParams {}
 impl ProcmanServer {
     /// A handler over `sup`.
     pub fn new(sup: Arc<Supervisor>) -> Self {
+        // Built once: `procman serve` makes a handler per session, and each router built
+        // afresh would generate and rewrite every tool's schemas again.
+        static ROUTER: std::sync::OnceLock<ToolRouter<ProcmanServer>> = std::sync::OnceLock::new();
         ProcmanServer {
             tools: Tools::new(sup),
-            tool_router: Self::standard_router(),
+            tool_router: ROUTER.get_or_init(Self::standard_router).clone(),
         }
     }
 
