@@ -50,7 +50,9 @@ pub enum Command {
     #[command(
         long_about = "Serve the MCP tools over stdin/stdout for an AI agent.\n\n\
         Tools: scripts_list, scripts_run, scripts_stop, scripts_restart, scripts_status, \
-        scripts_why, logs_stream, logs_search, wait_for_log. stdout carries only MCP messages; logs go to \
+        scripts_why, logs_stream, logs_search, wait_for_log. Resources procman://process/NAME and \
+        procman://logs/NAME, with resources/subscribe: a subscriber is notified when a run ends, \
+        fails to start or is ready. stdout carries only MCP messages; logs go to \
         stderr. When stdin closes, or on SIGTERM, SIGINT or SIGHUP, every process is stopped \
         (stop signal to everything it started, in its process group or not, SIGKILL after at \
         most 1 s) and procman exits within 2 s. A procman.toml that cannot be loaded does not \

@@ -12,7 +12,8 @@
 //! the oldest lines of the run that ended first go, down to [`TAIL_FLOOR`] lines per ended
 //! run, then the oldest lines of live runs (whose output the manager also holds).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -20,6 +21,9 @@ use procman_core::{
     Child, ChildEvents, ExitInfo, LaunchError, Launcher, LogChunk, LogLine, LogMatcher, Name,
     OutputLine, ProcessId, ProcessSpec,
 };
+use regex::Regex;
+
+use crate::events::{Events, RunEvent, RunEventKind};
 
 /// Lines kept of every ended run however tight the byte budget: enough for an error's tail.
 pub const TAIL_FLOOR: usize = 200;
@@ -298,28 +302,56 @@ impl History {
     }
 }
 
-/// A launcher that records every run in a [`History`] on its way to the manager.
+/// A launcher that records every run in a [`History`] on its way to the manager, and sends
+/// its [`RunEvent`]s (ended, spawn failed, ready) to [`Events`].
 #[derive(Debug)]
 pub struct HistoryLauncher {
     inner: Arc<dyn Launcher>,
     history: Arc<History>,
+    events: Arc<Events>,
+    /// Each script's ready pattern, for the `ready` event.
+    ready: Arc<HashMap<String, Regex>>,
 }
 
 impl HistoryLauncher {
-    /// Wraps `inner`, recording into `history`.
+    /// Wraps `inner`, recording into `history` (events go nowhere until
+    /// [`HistoryLauncher::with_events`]).
     pub fn new(inner: Arc<dyn Launcher>, history: Arc<History>) -> Self {
-        HistoryLauncher { inner, history }
+        HistoryLauncher {
+            inner,
+            history,
+            events: Arc::new(Events::new()),
+            ready: Arc::default(),
+        }
+    }
+
+    /// Sends every run's events to `events`; a run whose script has a pattern in `ready`
+    /// (by name) sends `ready` at its first matching line.
+    pub fn with_events(mut self, events: Arc<Events>, ready: HashMap<String, Regex>) -> Self {
+        self.events = events;
+        self.ready = Arc::new(ready);
+        self
     }
 }
 
 impl Launcher for HistoryLauncher {
     fn spawn(&self, id: &ProcessId, spec: &ProcessSpec) -> Result<Box<dyn Child>, LaunchError> {
-        let child = self.inner.spawn(id, spec)?;
+        let child = match self.inner.spawn(id, spec) {
+            Ok(child) => child,
+            Err(e) => {
+                self.events
+                    .send(RunEvent::now(*id, RunEventKind::SpawnFailed(e.to_string())));
+                return Err(e);
+            }
+        };
         let record = self.history.begin(id, child.pid());
         Ok(Box::new(RecordedChild {
             inner: child,
             record,
             history: Arc::clone(&self.history),
+            id: *id,
+            events: Arc::clone(&self.events),
+            ready: self.ready.get(id.name.as_str()).cloned(),
         }))
     }
 }
@@ -329,6 +361,9 @@ struct RecordedChild {
     inner: Box<dyn Child>,
     record: Arc<RunRecord>,
     history: Arc<History>,
+    id: ProcessId,
+    events: Arc<Events>,
+    ready: Option<Regex>,
 }
 
 impl Child for RecordedChild {
@@ -341,6 +376,10 @@ impl Child for RecordedChild {
             events,
             record: Arc::clone(&self.record),
             history: Arc::clone(&self.history),
+            id: self.id,
+            run_events: Arc::clone(&self.events),
+            ready: self.ready.clone(),
+            ready_seen: AtomicBool::new(false),
         }));
     }
 
@@ -349,23 +388,41 @@ impl Child for RecordedChild {
     }
 }
 
-/// Hands each event to the manager and to the history.
+/// Hands each event to the manager and to the history, then to the run's listeners.
 struct Tee {
     events: Arc<dyn ChildEvents>,
     record: Arc<RunRecord>,
     history: Arc<History>,
+    id: ProcessId,
+    run_events: Arc<Events>,
+    ready: Option<Regex>,
+    ready_seen: AtomicBool,
 }
 
 impl ChildEvents for Tee {
     fn on_output(&self, line: OutputLine) {
+        let ready = self
+            .ready
+            .as_ref()
+            .filter(|re| !self.ready_seen.load(Ordering::Relaxed) && re.is_match(&line.text));
+        let ready_line = ready.map(|_| line.text.clone());
         self.history.push(&self.record, line.clone());
         self.events.on_output(line);
+        // After the manager has the line: a listener that reads the logs finds it there.
+        if let Some(text) = ready_line
+            && !self.ready_seen.swap(true, Ordering::Relaxed)
+        {
+            self.run_events
+                .send(RunEvent::now(self.id, RunEventKind::Ready(text)));
+        }
     }
 
     fn on_exit(&self, exit: ExitInfo) {
         // Recorded first, so that once the manager shows the run ended, its end is here too.
         self.history.end(&self.record, exit);
         self.events.on_exit(exit);
+        self.run_events
+            .send(RunEvent::now(self.id, RunEventKind::Ended(exit)));
     }
 }
 

@@ -19,6 +19,7 @@ pub mod config;
 pub mod design;
 pub mod diag;
 pub mod discover;
+pub mod events;
 pub mod history;
 pub mod list;
 pub mod mcp;

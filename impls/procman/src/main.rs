@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use procman::catalog::Catalog;
 use procman::cli::{Cli, Command};
+use procman::events::Events;
 use procman::history::{History, HistoryLauncher};
 use procman::supervisor::Supervisor;
 use procman::{design, list, mcp, prefix, up};
@@ -65,7 +66,15 @@ fn run(
         let manager_config = catalog.manager_config();
         let launcher = design::os_launcher(&manager_config);
         let history = Arc::new(History::new(catalog.history_config()));
-        let recorded = Arc::new(HistoryLauncher::new(launcher.clone(), Arc::clone(&history)));
+        let events = Arc::new(Events::new());
+        let ready = catalog
+            .iter()
+            .filter_map(|s| Some((s.name().to_owned(), s.ready.clone()?)))
+            .collect();
+        let recorded = Arc::new(
+            HistoryLauncher::new(launcher.clone(), Arc::clone(&history))
+                .with_events(Arc::clone(&events), ready),
+        );
         let manager = design.build(recorded, manager_config);
         tracing::info!(
             design = manager.design(),
@@ -78,6 +87,7 @@ fn run(
                     Supervisor::new(manager, catalog)
                         .with_os_launcher(launcher)
                         .with_history(history)
+                        .with_events(events)
                         .with_config_error(config_error),
                 );
                 mcp::serve_stdio(sup).await;
@@ -100,7 +110,8 @@ fn run(
                 let sup = Arc::new(
                     Supervisor::new(manager, catalog)
                         .with_os_launcher(launcher)
-                        .with_history(history),
+                        .with_history(history)
+                        .with_events(events),
                 );
                 mcp::http::serve_http(sup, options).await?;
                 Ok(ExitCode::SUCCESS)

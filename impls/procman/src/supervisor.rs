@@ -7,6 +7,7 @@ use std::time::Duration;
 use procman_core::{OsLauncher, ProcessManager, ShutdownOutcome, ShutdownReport};
 
 use crate::catalog::Catalog;
+use crate::events::Events;
 use crate::history::History;
 
 /// The time procman allows itself to stop every child when it is told to exit (stdin EOF,
@@ -31,6 +32,9 @@ pub struct Supervisor {
     config_error: Option<String>,
     /// The last runs of each script (empty unless the manager's launcher feeds it).
     history: Arc<History>,
+    /// Runs ending, failing to spawn or getting ready (silent unless the manager's launcher
+    /// feeds it).
+    events: Arc<Events>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -51,7 +55,20 @@ impl Supervisor {
             launcher: None,
             config_error: None,
             history: Arc::default(),
+            events: Arc::default(),
         }
+    }
+
+    /// Uses `events`, which the manager's launcher feeds
+    /// ([`crate::history::HistoryLauncher::with_events`]).
+    pub fn with_events(mut self, events: Arc<Events>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Runs ending, failing to spawn or getting ready, for MCP subscribers.
+    pub fn events(&self) -> &Arc<Events> {
+        &self.events
     }
 
     /// Uses `history`, which the manager's launcher feeds ([`crate::history::HistoryLauncher`]).

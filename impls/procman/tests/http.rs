@@ -445,3 +445,108 @@ fn a_thousand_sessions_opened_and_closed_leave_memory_flat() {
         "RSS grew from {before} KiB to {after} KiB over 1,000 closed sessions"
     );
 }
+
+/// The session's standalone event stream (`GET /mcp`): its `data:` lines, as a thread reads
+/// them.
+fn event_stream(addr: &str, session: &str) -> mpsc::Receiver<String> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET /mcp HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\
+         Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-06-18\r\n\r\n"
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        // The head, then chunks: a size line, that many bytes, CRLF.
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+        }
+        let mut pending = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let Ok(size) = usize::from_str_radix(line.trim(), 16) else {
+                return;
+            };
+            if size == 0 {
+                return;
+            }
+            let mut chunk = vec![0; size + 2];
+            if reader.read_exact(&mut chunk).is_err() {
+                return;
+            }
+            pending.push_str(&String::from_utf8_lossy(&chunk[..size]));
+            while let Some(end) = pending.find('\n') {
+                let event_line: String = pending.drain(..=end).collect();
+                if let Some(data) = event_line.trim_end().strip_prefix("data:")
+                    && tx.send(data.trim().to_owned()).is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Push over HTTP: a subscriber's standalone stream carries `notifications/resources/updated`
+/// and the log message when a subscribed script crashes.
+#[test]
+fn a_subscriber_over_http_hears_a_crash_on_its_event_stream() {
+    let daemon = Daemon::start(&[]);
+    let mut session = Session::open(&daemon.addr, None);
+    let events = event_stream(&daemon.addr, &session.id);
+    let subscribed = session.post(
+        r#"{"jsonrpc":"2.0","id":50,"method":"resources/subscribe","params":{"uri":"procman://process/fail"}}"#,
+    );
+    assert_eq!(subscribed.status, 200, "{subscribed:?}");
+    let answer = subscribed
+        .messages()
+        .into_iter()
+        .find(|m| m["id"] == json!(50))
+        .expect("an answer to resources/subscribe");
+    assert!(answer.get("result").is_some(), "{answer}");
+    let run = session.call("scripts_run", json!({"name": "fail"}));
+    let id = run["process"]["processId"].as_str().unwrap().to_owned();
+    let (mut updated, mut reason) = (false, None);
+    let start = Instant::now();
+    while !(updated && reason.is_some()) {
+        let left = BOUND.saturating_sub(start.elapsed());
+        let data = events
+            .recv_timeout(left)
+            .expect("the crash was pushed on the session's event stream");
+        let Ok(message) = serde_json::from_str::<Value>(&data) else {
+            continue;
+        };
+        match message["method"].as_str() {
+            Some("notifications/resources/updated") => {
+                assert_eq!(message["params"]["uri"], "procman://process/fail");
+                updated = true;
+            }
+            Some("notifications/message") => {
+                let data = &message["params"]["data"];
+                reason = data["reason"].as_str().map(String::from);
+                // Reported, not asserted: timing depends on the machine.
+                if let Some(at) = data["at"].as_str() {
+                    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+                    let delay = chrono::Utc::now().signed_duration_since(at);
+                    println!(
+                        "crash pushed over HTTP {} ms after procman saw the exit \
+                         (millisecond clock)",
+                        delay.num_milliseconds()
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(reason.unwrap(), format!("{id} exited with code 3"));
+}

@@ -6,6 +6,7 @@ pub mod args;
 pub mod error;
 pub mod http;
 pub mod progress;
+pub mod push;
 pub mod schema;
 pub mod server;
 pub mod tools;

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
     CallToolRequestParams, CustomRequest, CustomResult, ErrorCode, ErrorData, Implementation,
-    ServerCapabilities, ServerConfig,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
@@ -18,6 +20,7 @@ use rmcp::{Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use super::args::{Args, input_schema};
 use super::error::ToolError;
 use super::progress::Progress;
+use super::push::{self, SessionPush};
 use super::schema::*;
 use super::tools::Tools;
 use crate::supervisor::Supervisor;
@@ -27,7 +30,9 @@ project (procman.toml and package.json scripts); nothing else can be run. Typica
 scripts_list to see the scripts, scripts_run to start one, wait_for_log to wait until it is \
 ready, logs_stream (follow with nextCursor) and logs_search to read output, scripts_status to \
 check on it, scripts_stop or scripts_restart when done. Processes are identified by script \
-name or by processId (NAME#GENERATION, one run).";
+name or by processId (NAME#GENERATION, one run). Instead of polling scripts_status, subscribe \
+to the resource procman://process/NAME: procman notifies when the run ends, fails to start or \
+is ready, with a log message saying why.";
 
 /// One MCP session's handler. Cheap to clone: every clone shares the same [`Supervisor`], so
 /// any number of sessions (and concurrent requests within one) drive one set of processes.
@@ -35,6 +40,8 @@ name or by processId (NAME#GENERATION, one run).";
 pub struct ProcmanServer {
     tools: Tools,
     tool_router: ToolRouter<Self>,
+    /// This session's resource subscriptions.
+    push: Arc<SessionPush>,
 }
 
 impl std::fmt::Debug for ProcmanServer {
@@ -62,6 +69,7 @@ impl ProcmanServer {
         ProcmanServer {
             tools: Tools::new(sup),
             tool_router: ROUTER.get_or_init(Self::standard_router).clone(),
+            push: Arc::default(),
         }
     }
 
@@ -330,19 +338,76 @@ impl ServerHandler for ProcmanServer {
         Err(ErrorData::new(
             ErrorCode::METHOD_NOT_FOUND,
             format!(
-                "method not found: {}; procman serves MCP tools (tools/list, tools/call)",
+                "method not found: {}; procman serves MCP tools (tools/list, tools/call) and \
+                 resources (resources/list, resources/read, resources/subscribe)",
                 request.method
             ),
             None,
         ))
     }
 
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(push::list(
+            self.tools.supervisor(),
+        )))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            push::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        push::read(&self.tools, &request.uri).map(Into::into)
+    }
+
+    #[allow(deprecated)] // resources/subscribe is what clients of the 2025 protocols send
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.push
+            .subscribe(self.tools.supervisor(), &context.peer, &request.uri)
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.push.unsubscribe(&request.uri);
+        Ok(())
+    }
+
+    #[allow(deprecated)] // logging: read by clients of the 2025 protocols (see push.rs)
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("procman", env!("CARGO_PKG_VERSION"))
-                    .with_title("procman process supervisor"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_logging()
+                .enable_resources()
+                .enable_tools()
+                .enable_resources_subscribe()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("procman", env!("CARGO_PKG_VERSION"))
+                .with_title("procman process supervisor"),
+        )
+        .with_instructions(INSTRUCTIONS)
     }
 }

@@ -73,10 +73,14 @@ impl Project {
     }
 }
 
-/// A client handler that records progress notifications.
+/// A client handler that records progress, resource-updated and log notifications.
 #[derive(Clone, Default)]
 pub struct Recorder {
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    /// `notifications/resources/updated` URIs, with when they arrived.
+    pub updated: Arc<Mutex<Vec<(String, std::time::SystemTime)>>>,
+    /// `notifications/message` data.
+    pub messages: Arc<Mutex<Vec<Value>>>,
 }
 
 impl ClientHandler for Recorder {
@@ -87,6 +91,24 @@ impl ClientHandler for Recorder {
     ) {
         self.progress.lock().unwrap().push(params);
     }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let now = std::time::SystemTime::now();
+        self.updated.lock().unwrap().push((params.uri, now));
+    }
+
+    #[allow(deprecated)] // MCP logging: what procman pushes reasons with (see its push.rs)
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.messages.lock().unwrap().push(params.data);
+    }
 }
 
 /// A running `procman mcp` with a connected client.
@@ -95,6 +117,8 @@ pub struct Server {
     pub client: RunningService<RoleClient, Recorder>,
     pub stderr: Arc<Mutex<String>>,
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    pub updated: Arc<Mutex<Vec<(String, std::time::SystemTime)>>>,
+    pub messages: Arc<Mutex<Vec<Value>>>,
 }
 
 /// Starts `procman ARGS` in `project` and connects an rmcp client over its stdio.
@@ -136,6 +160,8 @@ pub async fn start_with_env(project: &Project, args: &[&str], env: &[(&str, &str
     });
     let recorder = Recorder::default();
     let progress = Arc::clone(&recorder.progress);
+    let updated = Arc::clone(&recorder.updated);
+    let messages = Arc::clone(&recorder.messages);
     let client = recorder
         .serve((stdout, stdin))
         .await
@@ -145,6 +171,8 @@ pub async fn start_with_env(project: &Project, args: &[&str], env: &[(&str, &str
         client,
         stderr,
         progress,
+        updated,
+        messages,
     }
 }
 
