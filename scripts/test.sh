@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: what CI runs (.ci/run) and what a contributor runs before pushing.
-# Formatting, lints as errors, then every test in the workspace.
+# Formatting, lints as errors, every test in the workspace, the MCP conformance suite against
+# procman serve, the race checkers, the Go peer, the seed benches once, and the latency gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,12 @@ trap 'rc=$?; step_done; printf "\nscripts/test.sh: %s after %dm%02ds\n" "$([ $rc
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+# The MCP conformance suite's npm install (Node 22 and the suite, into target/) goes on in the
+# background while the Rust steps run; its step below waits for it.
+conformance_log="${CARGO_TARGET_DIR:-target}/mcp-conformance-prepare.log"
+mkdir -p "$(dirname "$conformance_log")"
+scripts/mcp-conformance.sh --prepare >"$conformance_log" 2>&1 &
+conformance_prepare=$!
 
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -35,6 +42,10 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 
+step "MCP conformance suite against procman serve (scripts/mcp-conformance.sh)"
+wait "$conformance_prepare" || true
+cat "$conformance_log"
+scripts/mcp-conformance.sh
 step "race verification: loom, shuttle, linearizability, seeded bugs"
 # The clean suites' loom models get 5 s each here (the actor's are capped at 15 s by default, its
 # state space being far beyond exhaustive search; 13 of the mutex's 14 and 18 of the atomic

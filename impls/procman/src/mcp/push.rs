@@ -25,7 +25,7 @@
 #![allow(deprecated)]
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
@@ -153,14 +153,41 @@ pub fn read(tools: &Tools, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     ]))
 }
 
-/// One session's subscriptions and its listener.
+/// One session's subscriptions, its log level and its listener.
 #[derive(Debug, Default)]
 pub struct SessionPush {
     uris: Mutex<HashSet<String>>,
     listening: AtomicBool,
+    /// The least severe log message sent (`logging/setLevel`), as [`severity`]; 0 (debug,
+    /// everything) until the client sets one.
+    min_level: AtomicU8,
+}
+
+/// `level`'s rank, debug 0 to emergency 7.
+fn severity(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
 }
 
 impl SessionPush {
+    /// `logging/setLevel`: log messages less severe than `level` are not sent from now on.
+    pub fn set_level(&self, level: LoggingLevel) {
+        self.min_level.store(severity(level), Ordering::Relaxed);
+    }
+
+    /// Whether a message at `level` is sent.
+    fn wants(&self, level: LoggingLevel) -> bool {
+        severity(level) >= self.min_level.load(Ordering::Relaxed)
+    }
+
     /// Subscribes to `uri` (a configured script's resource), starting the session's listener
     /// on `peer` at the first subscription.
     pub fn subscribe(
@@ -240,6 +267,9 @@ async fn listen(
                 RunEventKind::Ended(_) => LoggingLevel::Warning,
                 RunEventKind::SpawnFailed(_) => LoggingLevel::Error,
             };
+            if !push.wants(level) {
+                continue;
+            }
             let data = serde_json::json!({
                 "processId": event.id.to_string(),
                 "name": event.name(),
@@ -289,5 +319,17 @@ mod tests {
         push.unsubscribe("procman://process/never");
         assert_eq!(push.subscribed("web"), ["procman://logs/web"]);
         assert_eq!(push.all(), ["procman://logs/web"]);
+    }
+
+    #[test]
+    fn set_level_drops_what_is_less_severe() {
+        let push = SessionPush::default();
+        assert!(push.wants(LoggingLevel::Debug));
+        push.set_level(LoggingLevel::Warning);
+        assert!(!push.wants(LoggingLevel::Info));
+        assert!(push.wants(LoggingLevel::Warning));
+        assert!(push.wants(LoggingLevel::Error));
+        push.set_level(LoggingLevel::Debug);
+        assert!(push.wants(LoggingLevel::Info));
     }
 }

@@ -8,6 +8,8 @@
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
+#[allow(deprecated)] // logging/setLevel: see push.rs
+use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
     CallToolRequestParams, CustomRequest, CustomResult, ErrorCode, ErrorData, Implementation,
     ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
@@ -372,6 +374,16 @@ impl ServerHandler for ProcmanServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         push::read(&self.tools, &request.uri).map(Into::into)
+    }
+
+    #[allow(deprecated)] // logging: read by clients of the 2025 protocols (see push.rs)
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.push.set_level(request.level);
+        Ok(())
     }
 
     #[allow(deprecated)] // resources/subscribe is what clients of the 2025 protocols send
