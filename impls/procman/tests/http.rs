@@ -550,3 +550,45 @@ fn a_subscriber_over_http_hears_a_crash_on_its_event_stream() {
     }
     assert_eq!(reason.unwrap(), format!("{id} exited with code 3"));
 }
+
+/// Over HTTP a tool's progress travels on its own answer's event stream: a stop that escalates
+/// to SIGKILL reports progress, each value above the last, before its result.
+#[test]
+fn a_stop_reports_progress_on_its_answers_event_stream() {
+    let daemon = Daemon::start(&[]);
+    let mut session = Session::open(&daemon.addr, None);
+    session.call("scripts_run", json!({"name": "stubborn"}));
+    session.call(
+        "wait_for_log",
+        json!({"name": "stubborn", "pattern": "started"}),
+    );
+    let body = json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
+        "params": {"name": "scripts_stop", "arguments": {"name": "stubborn"},
+                   "_meta": {"progressToken": "stop-1"}}});
+    let reply = session.post(&body.to_string());
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let messages = reply.messages();
+    let answer = messages
+        .iter()
+        .position(|m| m["id"] == json!(77))
+        .unwrap_or_else(|| panic!("no answer in {reply:?}"));
+    assert_eq!(
+        messages[answer]["result"]["structuredContent"]["process"]["status"], "killed",
+        "{}",
+        messages[answer]
+    );
+    let progress: Vec<f64> = messages[..answer]
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .inspect(|m| assert_eq!(m["params"]["progressToken"], "stop-1", "{m}"))
+        .map(|m| m["params"]["progress"].as_f64().unwrap())
+        .collect();
+    assert!(
+        !progress.is_empty(),
+        "no progress before the answer: {messages:?}"
+    );
+    assert!(
+        progress.windows(2).all(|w| w[1] > w[0]),
+        "progress must increase: {progress:?}"
+    );
+}
