@@ -114,11 +114,14 @@ fn allocations_per_request() {
         );
     }
 
-    // Reads of fixed-size answers allocate nothing, on either side of the mailbox. The
-    // process-wide bound leaves room for one-off growth elsewhere in the process (a handful of
-    // allocations in all), not for anything per request.
+    // Reads of fixed-size answers allocate nothing per request, on either side of the mailbox.
+    // Both bounds leave room for one-off growth (a handful of allocations in all, against one per
+    // request that a per-request cost would show). A fresh-clone CI run on a loaded machine saw
+    // 2 allocations on the caller in 20,000 `status` calls, 528 B each: the size of three
+    // 176-byte messages, so most likely the mailbox's queue growing on the sending thread when
+    // the owner fell behind and the queue reached a new high-water mark.
     for per in [&status, &stats] {
-        assert_eq!(per.caller, 0.0, "{per:?}");
+        assert!(per.caller * (OPS as f64) <= 4.0, "{per:?}");
         assert!(per.process * (OPS as f64) <= 4.0, "{per:?}");
     }
     // An async call allocates its reply slot: one allocation, on the caller.
